@@ -1,0 +1,66 @@
+// Configuration structs with their defaults. Every struct has one validate()
+// that throws ConfigError naming the field, the value and the allowed range.
+// No torch here: the CLI and the public API include this header cheaply.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cvae {
+
+// One categorical condition: its name ("label", "accent", ...) and the names of
+// its values, in index order. A model carries one or more of these; their
+// one-hot codes are concatenated into the condition vector c (width C).
+// kind is kept in the model file so multi-hot and continuous conditions can be
+// added behind the same interface; "categorical" is the one implemented now.
+struct ConditionSpec {
+  std::string name = "label";
+  std::string kind = "categorical";
+  std::vector<std::string> labels;
+};
+
+// Total width C of the encoded condition vector.
+int64_t condition_width(const std::vector<ConditionSpec>& conditions);
+
+// The network and likelihood. input_shape and conditions come from the data.
+struct ModelConfig {
+  std::string arch = "mlp";               // encoder/decoder backbone
+  std::string likelihood = "bernoulli";   // p(x | z, c)
+  std::vector<int64_t> input_shape;       // per example, e.g. {1, 28, 28}
+  std::vector<ConditionSpec> conditions;  // from the data
+  std::vector<int64_t> hidden = {512};    // encoder widths; the decoder mirrors them
+  int64_t latent = 20;                    // Z
+  double logvar_min = -10.0;              // encoder log-variance is clamped to
+  double logvar_max = 10.0;               //   [logvar_min, logvar_max]
+  void validate() const;
+};
+
+// The optimisation.
+struct TrainConfig {
+  int64_t epochs = 20;
+  int64_t batch_size = 128;
+  double lr = 1e-3;            // Adam
+  double beta = 1.0;           // weight of KL(q || p) in the loss
+  double kl_warmup = 0.0;      // epochs over which beta rises linearly from 0 to beta
+  double grad_clip = 0.0;      // max global gradient norm; 0 = off
+  double val_fraction = 0.1;   // share of the training split held out for validation
+  int64_t save_every = 0;      // also write the model file every N steps (0 = each epoch only)
+  uint64_t seed = 1;
+  int threads = 0;             // 0 = all cores
+  void validate() const;
+};
+
+// Where the data comes from. path is a directory of IDX files
+// ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]) or of image folders
+// (one sub-folder per label, optionally under train/ and test/).
+struct DataConfig {
+  std::string path;
+  int image_height = 0;  // image folders: 0 = size of the first image
+  int image_width = 0;
+  bool resize = false;   // image folders: resize other sizes instead of rejecting them
+  int channels = 0;      // image folders: 0 = auto, 1 = grayscale, 3 = colour
+  void validate() const;
+};
+
+}  // namespace cvae

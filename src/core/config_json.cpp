@@ -1,0 +1,58 @@
+#include "core/config_json.h"
+
+namespace cvae {
+
+// Missing keys keep their defaults, so older files load with newer fields.
+template <typename T>
+static void get_opt(const nlohmann::json& j, const char* key, T& v) {
+  if (j.contains(key)) j.at(key).get_to(v);
+}
+
+void to_json(nlohmann::json& j, const ConditionSpec& c) {
+  j = {{"name", c.name}, {"kind", c.kind}, {"labels", c.labels}};
+}
+
+void from_json(const nlohmann::json& j, ConditionSpec& c) {
+  get_opt(j, "name", c.name);
+  get_opt(j, "kind", c.kind);
+  get_opt(j, "labels", c.labels);
+}
+
+void to_json(nlohmann::json& j, const ModelConfig& c) {
+  j = {{"arch", c.arch},         {"likelihood", c.likelihood}, {"input_shape", c.input_shape},
+       {"conditions", c.conditions}, {"hidden", c.hidden},      {"latent", c.latent},
+       {"logvar_min", c.logvar_min}, {"logvar_max", c.logvar_max}};
+}
+
+void from_json(const nlohmann::json& j, ModelConfig& c) {
+  get_opt(j, "arch", c.arch);
+  get_opt(j, "likelihood", c.likelihood);
+  get_opt(j, "input_shape", c.input_shape);
+  get_opt(j, "conditions", c.conditions);
+  get_opt(j, "hidden", c.hidden);
+  get_opt(j, "latent", c.latent);
+  get_opt(j, "logvar_min", c.logvar_min);
+  get_opt(j, "logvar_max", c.logvar_max);
+}
+
+void to_json(nlohmann::json& j, const TrainConfig& c) {
+  j = {{"epochs", c.epochs},         {"batch_size", c.batch_size},     {"lr", c.lr},
+       {"beta", c.beta},             {"kl_warmup", c.kl_warmup},       {"grad_clip", c.grad_clip},
+       {"val_fraction", c.val_fraction}, {"save_every", c.save_every}, {"seed", c.seed},
+       {"threads", c.threads}};
+}
+
+void from_json(const nlohmann::json& j, TrainConfig& c) {
+  get_opt(j, "epochs", c.epochs);
+  get_opt(j, "batch_size", c.batch_size);
+  get_opt(j, "lr", c.lr);
+  get_opt(j, "beta", c.beta);
+  get_opt(j, "kl_warmup", c.kl_warmup);
+  get_opt(j, "grad_clip", c.grad_clip);
+  get_opt(j, "val_fraction", c.val_fraction);
+  get_opt(j, "save_every", c.save_every);
+  get_opt(j, "seed", c.seed);
+  get_opt(j, "threads", c.threads);
+}
+
+}  // namespace cvae

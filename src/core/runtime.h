@@ -1,0 +1,40 @@
+// Threads, terminal detection and progress display. No torch in this header.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace cvae::core {
+
+// Sets the intra-op thread count (also OpenMP's, which OpenBLAS uses).
+// n == 0 means all cores. Returns the count in effect.
+int set_threads(int n);
+
+bool stderr_is_terminal();
+
+// A one-line progress display on a terminal (redrawn in place, with ETA), or
+// nothing per item when not a terminal (callers print plain summary lines).
+class Progress {
+ public:
+  Progress(std::string title, int64_t total, bool bar, bool quiet);
+  // done items so far and the fields to show, e.g. "loss 101.3 recon 90.1 kl 11.2".
+  void update(int64_t done, const std::string& fields);
+  // Clears the bar line (a summary line is printed by the caller after).
+  void finish();
+  double elapsed_seconds() const;
+
+ private:
+  std::string title_;
+  int64_t total_;
+  bool bar_;
+  bool quiet_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point last_draw_;
+  bool drawn_ = false;
+};
+
+std::string format_duration(double seconds);
+
+}  // namespace cvae::core

@@ -1,0 +1,290 @@
+#include "data/dataset.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cvae/errors.h"
+#include "data/idx.h"
+#include "data/image_folder.h"
+
+namespace fs = std::filesystem;
+
+namespace cvae::data {
+namespace {
+
+bool has_idx_files(const std::string& dir) {
+  for (const char* stem : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"}) {
+    if (fs::exists(fs::path(dir) / stem) || fs::exists(fs::path(dir) / (std::string(stem) + ".gz"))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Label names for IDX data: labels.txt beside the files (one name per line) when
+// present, else the decimal digits of the label values.
+std::vector<std::string> idx_label_names(const std::string& dir, int max_label) {
+  std::vector<std::string> names;
+  const fs::path file = fs::path(dir) / "labels.txt";
+  if (fs::exists(file)) {
+    std::ifstream in(file);
+    std::string line;
+    while (std::getline(in, line)) {
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+      if (!line.empty()) names.push_back(line);
+    }
+    if (static_cast<int>(names.size()) <= max_label) {
+      throw DataError(fmt::format("'{}' names too few labels (got {} vs expected at least {})",
+                                  file.string(), names.size(), max_label + 1));
+    }
+    return names;
+  }
+  const int count = std::max(10, max_label + 1);
+  for (int i = 0; i < count; ++i) names.push_back(std::to_string(i));
+  return names;
+}
+
+Dataset load_idx(const std::string& dir, const std::string& split) {
+  const std::string prefix = split == "train" ? "train" : "t10k";
+  const std::string images = find_idx_file(dir, prefix + "-images-idx3-ubyte");
+  const std::string labels = find_idx_file(dir, prefix + "-labels-idx1-ubyte");
+  ImageLabelSet set = read_idx_pair(images, labels);
+  int max_label = 0;
+  for (uint8_t l : set.labels) max_label = std::max<int>(max_label, l);
+
+  Dataset d;
+  d.source = images;
+  d.conditions = {ConditionSpec{"label", "categorical", idx_label_names(dir, max_label)}};
+  auto pixels = torch::from_blob(set.pixels.data(), {set.n, 1, set.height, set.width}, torch::kUInt8);
+  d.x = pixels.to(torch::kFloat32).div_(255.0f);
+  auto lab = torch::from_blob(set.labels.data(), {set.n, 1}, torch::kUInt8);
+  d.y = lab.to(torch::kInt64);
+  return d;
+}
+
+Dataset load_image_folder(const DataConfig& cfg, const std::string& split) {
+  std::string dir = cfg.path;
+  const bool has_splits = fs::is_directory(fs::path(dir) / "train");
+  if (has_splits) {
+    dir = (fs::path(dir) / split).string();
+    if (!fs::is_directory(dir)) {
+      throw DataError(fmt::format("no '{}' split in '{}' (expected a folder '{}')", split, cfg.path, dir));
+    }
+  } else if (split != "train") {
+    throw DataError(fmt::format(
+        "'{}' has no '{}' split (expected sub-folders train/ and test/, each with one folder per label)",
+        cfg.path, split));
+  }
+  ImageFolderOptions opt;
+  opt.height = cfg.image_height;
+  opt.width = cfg.image_width;
+  opt.resize = cfg.resize;
+  opt.channels = cfg.channels;
+  ImageFolder f = read_image_folder(dir, opt);
+
+  Dataset d;
+  d.source = dir;
+  d.conditions = {ConditionSpec{"label", "categorical", f.label_names}};
+  auto pixels = torch::from_blob(f.pixels.data(), {f.n, f.channels, f.height, f.width}, torch::kUInt8);
+  d.x = pixels.to(torch::kFloat32).div_(255.0f);
+  d.y = torch::from_blob(f.labels.data(), {f.n, 1}, torch::kInt64).clone();
+  return d;
+}
+
+}  // namespace
+
+std::vector<int64_t> Dataset::example_shape() const {
+  auto s = x.sizes().vec();
+  s.erase(s.begin());
+  return s;
+}
+
+Dataset Dataset::subset(const torch::Tensor& index) const {
+  Dataset d;
+  d.x = x.index_select(0, index);
+  d.y = y.index_select(0, index);
+  d.conditions = conditions;
+  d.source = source;
+  return d;
+}
+
+Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
+  cfg.validate();
+  if (split != "train" && split != "test") {
+    throw ConfigError(fmt::format("unknown split (got '{}' vs expected train, val or test)", split));
+  }
+  if (!fs::exists(cfg.path)) {
+    throw DataError(fmt::format("data path '{}' does not exist (expected a directory of IDX files or "
+                                "of image folders; for MNIST run scripts/fetch-data.sh mnist)",
+                                cfg.path));
+  }
+  if (!fs::is_directory(cfg.path)) {
+    throw DataError(fmt::format("data path '{}' is not a directory (expected a directory of IDX files "
+                                "or of image folders)",
+                                cfg.path));
+  }
+  Dataset d = has_idx_files(cfg.path) ? load_idx(cfg.path, split) : load_image_folder(cfg, split);
+  if (d.size() == 0) throw DataError(fmt::format("'{}' holds no examples", d.source));
+  return d;
+}
+
+std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction, uint64_t seed) {
+  const int64_t n = all.size();
+  const int64_t n_val = static_cast<int64_t>(std::llround(fraction * static_cast<double>(n)));
+  if (n_val >= n) {
+    throw ConfigError(fmt::format("validation split leaves no training data (got {} of {} examples)",
+                                  n_val, n));
+  }
+  std::vector<int64_t> perm(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
+  std::mt19937_64 rng(seed ^ 0x5eedf00dULL);
+  std::shuffle(perm.begin(), perm.end(), rng);
+  std::sort(perm.begin(), perm.begin() + n_val);
+  std::sort(perm.begin() + n_val, perm.end());
+  auto idx = torch::tensor(perm, torch::kInt64);
+  Dataset val = all.subset(idx.slice(0, 0, n_val));
+  Dataset train = all.subset(idx.slice(0, n_val, n));
+  return {train, val};
+}
+
+void check_compatible(const Dataset& d, const std::vector<int64_t>& shape,
+                      const std::vector<ConditionSpec>& expected) {
+  if (d.example_shape() != shape) {
+    throw DataError(fmt::format("'{}' has examples of shape {} (expected {} as the model was trained on)",
+                                d.source, fmt::join(d.example_shape(), "x"), fmt::join(shape, "x")));
+  }
+  if (d.conditions.size() != expected.size()) {
+    throw DataError(fmt::format("'{}' has {} conditions (expected {})", d.source, d.conditions.size(),
+                                expected.size()));
+  }
+  for (size_t k = 0; k < expected.size(); ++k) {
+    const auto& have = d.conditions[k].labels;
+    const auto& want = expected[k].labels;
+    if (have != want) {
+      throw DataError(fmt::format("'{}' has labels [{}] (expected [{}] as the model was trained on)",
+                                  d.source, fmt::join(have, ", "), fmt::join(want, ", ")));
+    }
+  }
+}
+
+torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions, const torch::Tensor& y) {
+  TORCH_CHECK(y.dim() == 2 && y.size(1) == static_cast<int64_t>(conditions.size()),
+              "condition index tensor has the wrong shape");
+  std::vector<torch::Tensor> parts;
+  parts.reserve(conditions.size());
+  for (size_t k = 0; k < conditions.size(); ++k) {
+    const int64_t classes = static_cast<int64_t>(conditions[k].labels.size());
+    parts.push_back(torch::one_hot(y.select(1, static_cast<int64_t>(k)), classes).to(torch::kFloat32));
+  }
+  return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
+}
+
+namespace {
+
+int64_t find_label(const ConditionSpec& spec, const std::string& name) {
+  auto it = std::find(spec.labels.begin(), spec.labels.end(), name);
+  if (it == spec.labels.end()) {
+    throw ConfigError(fmt::format("unknown label '{}' for condition '{}' (expected one of: {}, or all)", name,
+                                  spec.name, fmt::join(spec.labels, ", ")));
+  }
+  return it - spec.labels.begin();
+}
+
+std::vector<std::string> split_on(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (true) {
+    size_t pos = s.find(sep, start);
+    out.push_back(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
+    if (pos == std::string::npos) break;
+    start = pos + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
+torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
+                           const std::vector<std::string>& requested) {
+  const int64_t k = static_cast<int64_t>(conditions.size());
+  std::vector<std::vector<int64_t>> rows;
+  auto add_all = [&] {
+    // Every combination, the last condition varying fastest.
+    std::vector<int64_t> row(static_cast<size_t>(k), 0);
+    while (true) {
+      rows.push_back(row);
+      int64_t j = k - 1;
+      while (j >= 0) {
+        auto& v = row[static_cast<size_t>(j)];
+        if (++v < static_cast<int64_t>(conditions[static_cast<size_t>(j)].labels.size())) break;
+        v = 0;
+        --j;
+      }
+      if (j < 0) break;
+    }
+  };
+  if (requested.empty()) throw ConfigError("no label given (expected a label name or all)");
+  for (const auto& item : requested) {
+    if (item == "all") {
+      add_all();
+      continue;
+    }
+    if (k == 1) {
+      for (const auto& name : split_on(item, ',')) {
+        rows.push_back({find_label(conditions[0], name)});
+      }
+      continue;
+    }
+    std::vector<int64_t> row(static_cast<size_t>(k), -1);
+    for (const auto& part : split_on(item, '+')) {
+      auto eq = part.find('=');
+      if (eq == std::string::npos) {
+        throw ConfigError(fmt::format(
+            "label '{}' does not name its condition (expected name=value joined by '+', e.g. {}={})", item,
+            conditions[0].name, conditions[0].labels[0]));
+      }
+      const std::string cname = part.substr(0, eq);
+      auto it = std::find_if(conditions.begin(), conditions.end(),
+                             [&](const ConditionSpec& c) { return c.name == cname; });
+      if (it == conditions.end()) {
+        std::vector<std::string> names;
+        for (const auto& c : conditions) names.push_back(c.name);
+        throw ConfigError(fmt::format("unknown condition '{}' (expected one of: {})", cname,
+                                      fmt::join(names, ", ")));
+      }
+      row[static_cast<size_t>(it - conditions.begin())] = find_label(*it, part.substr(eq + 1));
+    }
+    for (int64_t j = 0; j < k; ++j) {
+      if (row[static_cast<size_t>(j)] < 0) {
+        throw ConfigError(fmt::format("label '{}' does not set condition '{}'", item,
+                                      conditions[static_cast<size_t>(j)].name));
+      }
+    }
+    rows.push_back(row);
+  }
+  auto out = torch::empty({static_cast<int64_t>(rows.size()), k}, torch::kInt64);
+  auto acc = out.accessor<int64_t, 2>();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (int64_t j = 0; j < k; ++j) acc[static_cast<int64_t>(i)][j] = rows[i][static_cast<size_t>(j)];
+  }
+  return out;
+}
+
+std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row) {
+  if (conditions.size() == 1) return conditions[0].labels.at(static_cast<size_t>(row[0].item<int64_t>()));
+  std::string out;
+  for (size_t j = 0; j < conditions.size(); ++j) {
+    if (j) out += "+";
+    out += conditions[j].name + "=" +
+           conditions[j].labels.at(static_cast<size_t>(row[static_cast<int64_t>(j)].item<int64_t>()));
+  }
+  return out;
+}
+
+}  // namespace cvae::data

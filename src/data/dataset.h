@@ -1,0 +1,52 @@
+// Datasets as tensors, and condition encoding.
+//
+// Shapes: N examples, K conditions, C = condition width (sum of label counts),
+// x has the per-example shape S (e.g. 1x28x28) and is float32 in [0, 1].
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "cvae/config.h"
+
+namespace cvae::data {
+
+struct Dataset {
+  torch::Tensor x;  // (N, S...) float32 in [0, 1]
+  torch::Tensor y;  // (N, K) int64: label index per condition
+  std::vector<ConditionSpec> conditions;
+  std::string source;  // where it was read from, for messages
+
+  int64_t size() const { return x.defined() ? x.size(0) : 0; }
+  std::vector<int64_t> example_shape() const;  // S
+  Dataset subset(const torch::Tensor& index) const;  // index: (M,) int64
+};
+
+// Reads split "train" or "test" of the data at cfg.path (IDX directory or image
+// folders; see DataConfig). Throws DataError on bad input.
+Dataset load_dataset(const DataConfig& cfg, const std::string& split);
+
+// Splits a training set into (train, validation) by a seeded permutation; the
+// first round(fraction * N) permuted examples become the validation set.
+std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction, uint64_t seed);
+
+// Checks that the data fits a model trained on `expected` conditions and shape.
+void check_compatible(const Dataset& d, const std::vector<int64_t>& shape,
+                      const std::vector<ConditionSpec>& expected);
+
+// One-hot codes of each condition, concatenated: y (N, K) -> c (N, C) float32.
+torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions, const torch::Tensor& y);
+
+// Resolves user label strings to label-index rows (M, K).
+//  - single condition: "3", "3,5,7" or "all"
+//  - several conditions: "accent=scottish+word=seven"; "all" is every combination
+// Unknown names throw ConfigError listing the known labels.
+torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
+                           const std::vector<std::string>& requested);
+
+// Human-readable name of one label-index row, e.g. "3" or "accent=scottish+word=seven".
+std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row);
+
+}  // namespace cvae::data

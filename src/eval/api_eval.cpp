@@ -1,0 +1,99 @@
+// cvae::evaluate (include/cvae/api.h): -ELBO, IWAE bound, KL per dimension, active units.
+#include <chrono>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/runtime.h"
+#include "cvae/api.h"
+#include "cvae/errors.h"
+#include "data/dataset.h"
+#include "eval/metrics.h"
+#include "models/model_file.h"
+
+namespace cvae {
+
+EvalResult evaluate(const EvalRequest& req) {
+  if (req.split != "test" && req.split != "train" && req.split != "val") {
+    throw ConfigError(fmt::format("unknown --split (got '{}' vs expected test, train or val)", req.split));
+  }
+  if (req.iw_samples < 0 || req.iw_samples > 1000000) {
+    throw ConfigError(fmt::format("--iw-samples out of range (got {} vs expected 0..1000000)", req.iw_samples));
+  }
+  if (req.batch_size < 1 || req.batch_size > 65536) {
+    throw ConfigError(fmt::format("--batch-size out of range (got {} vs expected 1..65536)", req.batch_size));
+  }
+  if (req.limit < 0) throw ConfigError(fmt::format("--limit out of range (got {} vs expected >= 0)", req.limit));
+  const auto t0 = std::chrono::steady_clock::now();
+  core::set_threads(req.threads);
+  models::ModelFile info;
+  auto model = models::load_model(req.model, &info);
+  data::Dataset d = data::load_dataset(req.data, req.split == "test" ? "test" : "train");
+  data::check_compatible(d, info.model.input_shape, info.model.conditions);
+  if (req.split != "test") {
+    // The same validation split as training used.
+    auto [train, val] = data::split_validation(d, info.train.val_fraction, info.train.seed);
+    d = req.split == "val" ? val : train;
+    if (d.size() == 0) throw ConfigError("the model was trained without a validation split (--val-fraction 0)");
+  }
+  if (req.limit > 0 && req.limit < d.size()) d = d.subset(torch::arange(req.limit, torch::kInt64));
+  model->likelihood().check_support(d.x, d.source);
+
+  torch::NoGradGuard no_grad;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
+  const int64_t z_dim = model->latent();
+  double recon = 0, kl = 0, iw = 0;
+  auto kl_dim = torch::zeros({z_dim}, torch::kFloat64);
+  std::vector<torch::Tensor> mus;
+  const int64_t iw_batch = std::min<int64_t>(req.batch_size, 128);
+  core::Progress progress("eval", d.size(), core::stderr_is_terminal(), false);
+  for (int64_t start = 0; start < d.size(); start += req.batch_size) {
+    const int64_t end = std::min(start + req.batch_size, d.size());
+    auto x = d.x.slice(0, start, end);
+    auto c = data::encode_conditions(info.model.conditions, d.y.slice(0, start, end));
+    auto eps = torch::randn({end - start, z_dim}, gen);
+    auto terms = models::elbo_loss(*model, x, c, eps, 1.0);
+    recon += terms.loss_recon.sum().item<double>();
+    kl += terms.loss_kl.sum().item<double>();
+    auto [mu, logvar] = model->encode(x, c);
+    kl_dim += models::kl_standard_normal_per_dim(mu, logvar).sum(0).to(torch::kFloat64);
+    mus.push_back(mu);
+    if (req.iw_samples > 0) {
+      for (int64_t s = start; s < end; s += iw_batch) {
+        const int64_t e = std::min(s + iw_batch, end);
+        iw += eval::iwae_nll(*model, x.slice(0, s - start, e - start), c.slice(0, s - start, e - start),
+                             req.iw_samples, gen)
+                  .sum()
+                  .item<double>();
+      }
+    }
+    progress.update(end, fmt::format("-elbo {:.2f}", (recon + kl) / static_cast<double>(end)));
+  }
+  progress.finish();
+  EvalResult r;
+  r.n = d.size();
+  const double n = static_cast<double>(r.n);
+  r.recon = recon / n;
+  r.kl = kl / n;
+  r.neg_elbo = r.recon + r.kl;
+  r.iw_samples = req.iw_samples;
+  r.iw_nll = req.iw_samples > 0 ? iw / n : std::nan("");
+  r.active_units = eval::active_units(torch::cat(mus, 0));
+  kl_dim /= n;
+  for (int64_t i = 0; i < z_dim; ++i) r.kl_per_dim.push_back(kl_dim[i].item<double>());
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
+  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
+  nlohmann::json j = {{"model", req.model},       {"data", req.data.path},     {"split", req.split},
+                      {"n", r.n},                 {"neg_elbo", num(r.neg_elbo)}, {"recon", num(r.recon)},
+                      {"kl", num(r.kl)},          {"iw_nll", num(r.iw_nll)},   {"iw_samples", r.iw_samples},
+                      {"active_units", r.active_units}, {"kl_per_dim", r.kl_per_dim}, {"seconds", r.seconds},
+                      {"units", "nats per example"}};
+  return j.dump(2) + "\n";
+}
+
+}  // namespace cvae

@@ -1,0 +1,45 @@
+// Likelihoods p(x | z, c) over D features.
+//
+// Shapes: B batch, D features (flattened example). The decoder outputs
+// params_per_feature() * D values per example.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <memory>
+#include <string>
+
+namespace cvae::models {
+
+class Likelihood {
+ public:
+  virtual ~Likelihood() = default;
+  virtual std::string name() const = 0;
+  virtual int64_t params_per_feature() const = 0;
+  // Negative log-likelihood summed over features: params (B, P*D), x (B, D) -> (B,)
+  virtual torch::Tensor nll(const torch::Tensor& params, const torch::Tensor& x) const = 0;
+  // Mean of p(x | params): (B, P*D) -> (B, D)
+  virtual torch::Tensor mean(const torch::Tensor& params) const = 0;
+  // One draw from p(x | params): (B, P*D) -> (B, D)
+  virtual torch::Tensor sample(const torch::Tensor& params, at::Generator& gen) const = 0;
+  // Checks that the data lies in the likelihood's support; throws DataError otherwise.
+  virtual void check_support(const torch::Tensor& x, const std::string& source) const = 0;
+};
+
+// Bernoulli on logits: -log p(x | l) = softplus(l) - x * l, computed as
+// max(l, 0) - x * l + log1p(exp(-|l|)) so it never overflows (the same form as
+// torch's binary_cross_entropy_with_logits). x may be fractional in [0, 1]
+// (the usual "Bernoulli" loss on grey-level pixels).
+class BernoulliLikelihood final : public Likelihood {
+ public:
+  std::string name() const override { return "bernoulli"; }
+  int64_t params_per_feature() const override { return 1; }
+  torch::Tensor nll(const torch::Tensor& x_logits, const torch::Tensor& x) const override;
+  torch::Tensor mean(const torch::Tensor& x_logits) const override;
+  torch::Tensor sample(const torch::Tensor& x_logits, at::Generator& gen) const override;
+  void check_support(const torch::Tensor& x, const std::string& source) const override;
+};
+
+std::unique_ptr<Likelihood> make_likelihood(const std::string& name);
+
+}  // namespace cvae::models

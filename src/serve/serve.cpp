@@ -1,0 +1,83 @@
+#include "serve/serve.h"
+
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "cvae/errors.h"
+#include "data/dataset.h"
+#include "data/idx.h"
+#include "data/png.h"
+
+namespace cvae::serve {
+
+torch::Tensor decode_mean(models::CVAEImpl& model, const torch::Tensor& z, const torch::Tensor& c) {
+  torch::NoGradGuard no_grad;
+  auto shape = model.config().input_shape;
+  shape.insert(shape.begin(), z.size(0));
+  return model.likelihood().mean(model.decode(z, c)).reshape(shape);
+}
+
+torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n, double temperature,
+                     at::Generator& gen, bool sample_pixels) {
+  torch::NoGradGuard no_grad;
+  const int64_t total = rows.size(0) * n;
+  auto z = torch::randn({total, model.latent()}, gen) * temperature;                        // (N, Z)
+  auto c = data::encode_conditions(model.config().conditions, rows.repeat_interleave(n, 0));  // (N, C)
+  if (!sample_pixels) return decode_mean(model, z, c);
+  auto shape = model.config().input_shape;
+  shape.insert(shape.begin(), total);
+  return model.likelihood().sample(model.decode(z, c), gen).reshape(shape);
+}
+
+torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& y,
+                       const torch::Tensor& targets) {
+  torch::NoGradGuard no_grad;
+  const auto& conds = model.config().conditions;
+  const int64_t n = x.size(0), t = targets.size(0);
+  auto mu = model.encode(x, data::encode_conditions(conds, y)).first;  // (N, Z)
+  auto z = mu.repeat_interleave(t, 0);                                   // (N*T, Z)
+  auto c = data::encode_conditions(conds, targets.repeat({n, 1}));       // (N*T, C)
+  auto out = decode_mean(model, z, c);                                   // (N*T, S...)
+  auto shape = out.sizes().vec();
+  shape[0] = t;
+  shape.insert(shape.begin(), n);
+  return out.reshape(shape);
+}
+
+std::vector<uint8_t> to_bytes(const torch::Tensor& images) {
+  auto b = images.detach().mul(255.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
+  return std::vector<uint8_t>(b.data_ptr<uint8_t>(), b.data_ptr<uint8_t>() + b.numel());
+}
+
+void write_png_grid(const std::string& path, const torch::Tensor& images, int64_t rows, int64_t cols) {
+  if (images.dim() != 4 || (images.size(1) != 1 && images.size(1) != 3)) {
+    throw ConfigError(fmt::format("PNG output needs images of shape C x H x W with C = 1 or 3 (got {} dims)",
+                                  images.dim() - 1));
+  }
+  auto grid = data::make_grid(to_bytes(images), images.size(0), images.size(1), images.size(2), images.size(3),
+                              rows, cols);
+  data::write_png(path, grid);
+}
+
+std::vector<std::string> write_idx_pair(const std::string& prefix, const torch::Tensor& images,
+                                        const torch::Tensor& labels) {
+  data::IdxArray img;
+  img.dims = images.sizes().vec();
+  if (img.dims.size() == 4 && img.dims[1] == 1) img.dims.erase(img.dims.begin() + 1);  // N x H x W
+  img.data = to_bytes(images);
+  data::IdxArray lab;
+  lab.dims = labels.sizes().vec();
+  if (lab.dims.size() == 2 && lab.dims[1] == 1) lab.dims.pop_back();
+  auto l = labels.contiguous();
+  if (l.max().item<int64_t>() > 255) throw ConfigError("IDX labels hold at most 256 label values");
+  auto lb = l.to(torch::kUInt8).contiguous();
+  lab.data.assign(lb.data_ptr<uint8_t>(), lb.data_ptr<uint8_t>() + lb.numel());
+  const std::string ipath = prefix + "-images-idx3-ubyte";
+  const std::string lpath = prefix + "-labels-idx1-ubyte";
+  data::write_idx(ipath, img);
+  data::write_idx(lpath, lab);
+  return {ipath, lpath};
+}
+
+}  // namespace cvae::serve

@@ -1,0 +1,324 @@
+// The training loop: Adam on -ELBO with a KL warm-up, validation every epoch,
+// the best model by validation kept, atomic saves, exact resume and a guard
+// against non-finite losses.
+#include <atomic>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+#include <random>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/runtime.h"
+#include "cvae/api.h"
+#include "cvae/errors.h"
+#include "data/dataset.h"
+#include "models/cvae_model.h"
+#include "models/model_file.h"
+
+namespace fs = std::filesystem;
+
+namespace cvae {
+namespace {
+
+std::atomic<int> g_signal{0};
+extern "C" void on_stop_signal(int sig) { g_signal.store(sig); }
+
+// Installs SIGINT/SIGTERM handlers for the lifetime of a training run, so a
+// stop request ends the current step, saves, and returns.
+class SignalScope {
+ public:
+  SignalScope() {
+    g_signal.store(0);
+    old_int_ = std::signal(SIGINT, on_stop_signal);
+    old_term_ = std::signal(SIGTERM, on_stop_signal);
+  }
+  ~SignalScope() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTERM, old_term_);
+  }
+
+ private:
+  void (*old_int_)(int);
+  void (*old_term_)(int);
+};
+
+std::string rng_to_string(const std::mt19937_64& rng) {
+  std::ostringstream os;
+  os << rng;
+  return os.str();
+}
+
+void rng_from_string(std::mt19937_64& rng, const std::string& s, const std::string& path) {
+  std::istringstream is(s);
+  is >> rng;
+  if (is.fail()) throw CheckpointError(fmt::format("model file '{}' has an unreadable shuffle state", path));
+}
+
+// Checks early that the output directory exists (creating it) and is writable,
+// so a run does not fail only when it first saves.
+void prepare_output(const std::string& out) {
+  fs::path parent = fs::path(out).parent_path();
+  std::error_code ec;
+  if (!parent.empty()) fs::create_directories(parent, ec);
+  if (ec) throw IoError(fmt::format("cannot create directory '{}' ({})", parent.string(), ec.message()));
+  if (fs::is_directory(out)) throw IoError(fmt::format("output '{}' is a directory (expected a file path)", out));
+  const std::string probe = out + ".probe";
+  core::write_file_atomic(probe, std::string("probe"));
+  fs::remove(probe, ec);
+}
+
+struct Sums {
+  double loss = 0, recon = 0, kl = 0;
+  int64_t n = 0;
+  void add(const models::LossTerms& t, double beta) {
+    const double r = t.loss_recon.sum().item<double>();
+    const double k = t.loss_kl.sum().item<double>();
+    recon += r;
+    kl += k;
+    loss += r + beta * k;
+    n += t.loss_recon.size(0);
+  }
+  double mean(double v) const { return n ? v / static_cast<double>(n) : std::nan(""); }
+};
+
+// -ELBO on a dataset with fixed noise (so epochs are comparable). beta as in training.
+Sums evaluate_loss(models::CVAEImpl& model, const data::Dataset& d, int64_t batch, double beta, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  Sums s;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  for (int64_t start = 0; start < d.size(); start += batch) {
+    const int64_t end = std::min(start + batch, d.size());
+    auto x = d.x.slice(0, start, end);
+    auto c = data::encode_conditions(d.conditions, d.y.slice(0, start, end));
+    auto eps = torch::randn({end - start, model.latent()}, gen);
+    s.add(models::elbo_loss(model, x, c, eps, beta), beta);
+  }
+  return s;
+}
+
+std::string default_metrics_path(const std::string& out) {
+  fs::path p(out);
+  return (p.parent_path() / (p.stem().string() + ".metrics.jsonl")).string();
+}
+
+}  // namespace
+
+TrainResult train(const TrainRequest& req) {
+  if (req.out.empty() && req.resume.empty()) throw ConfigError("no output path given (expected --out FILE)");
+  const std::string out = req.out.empty() ? req.resume : req.out;
+
+  models::ModelFile prev;
+  const bool resuming = !req.resume.empty();
+  ModelConfig mcfg = req.model;
+  TrainConfig tcfg = req.train;
+  if (resuming) {
+    prev = models::load_model_file(req.resume);
+    if (!prev.resume) {
+      throw CheckpointError(fmt::format("model file '{}' has no training state to resume from", req.resume));
+    }
+    mcfg = prev.model;
+    const int threads = tcfg.threads;
+    tcfg = prev.train;
+    tcfg.threads = threads;  // threads do not change the maths
+    if (req.resume_epochs > 0) tcfg.epochs = req.resume_epochs;
+  }
+  tcfg.validate();
+  core::set_threads(tcfg.threads);
+
+  data::Dataset all = data::load_dataset(req.data, "train");
+  if (resuming) {
+    data::check_compatible(all, mcfg.input_shape, mcfg.conditions);
+  } else {
+    mcfg.input_shape = all.example_shape();
+    mcfg.conditions = all.conditions;
+  }
+  mcfg.validate();
+  auto [train_set, val_set] = data::split_validation(all, tcfg.val_fraction, tcfg.seed);
+  prepare_output(out);
+
+  torch::manual_seed(tcfg.seed);  // parameter initialisation
+  models::CVAE model(mcfg);
+  model->likelihood().check_support(all.x, all.source);
+  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(tcfg.lr));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(tcfg.seed);
+  std::mt19937_64 shuffle_rng(tcfg.seed);
+
+  models::TrainingState st;
+  std::string best_weights;
+  if (resuming) {
+    const std::string what = fmt::format("model file '{}'", req.resume);
+    models::module_from_bytes(*model, prev.resume->weights, what);
+    models::optimizer_from_bytes(opt, prev.resume->optimizer, what);
+    models::generator_from_bytes(gen, prev.resume->generator, what);
+    st = prev.state;
+    rng_from_string(shuffle_rng, st.shuffle_rng, req.resume);
+    best_weights = prev.weights;
+  } else {
+    st.shuffle_rng = rng_to_string(shuffle_rng);
+  }
+  st.data_source = all.source;
+  st.train_examples = train_set.size();
+  st.val_examples = val_set.size();
+
+  const int64_t n = train_set.size();
+  const int64_t bs = std::min(tcfg.batch_size, n);
+  const int64_t steps_per_epoch = (n + bs - 1) / bs;
+  const double warmup_steps = tcfg.kl_warmup * static_cast<double>(steps_per_epoch);
+  auto beta_at = [&](int64_t step) {
+    return warmup_steps > 0 ? tcfg.beta * std::min(1.0, static_cast<double>(step) / warmup_steps) : tcfg.beta;
+  };
+
+  auto save = [&]() {
+    models::ModelFile f;
+    f.model = mcfg;
+    f.train = tcfg;
+    f.state = st;
+    f.weights = best_weights.empty() ? models::module_to_bytes(*model) : best_weights;
+    f.resume = models::ResumeState{models::module_to_bytes(*model), models::optimizer_to_bytes(opt),
+                                   models::generator_to_bytes(gen)};
+    models::save_model_file(out, f);
+  };
+
+  TrainResult result;
+  result.model_path = out;
+  result.metrics_path = req.metrics.empty() ? default_metrics_path(out) : req.metrics;
+  std::ofstream metrics(result.metrics_path, resuming ? std::ios::app : std::ios::trunc);
+  if (!metrics) throw IoError(fmt::format("cannot open metrics file '{}' for writing", result.metrics_path));
+
+  const bool bar = req.progress < 0 ? core::stderr_is_terminal() : req.progress == 1;
+  SignalScope signals;
+  int64_t steps_this_run = 0;
+  auto stop_requested = [&] {
+    return g_signal.load() != 0 || (req.stop_after_steps > 0 && steps_this_run >= req.stop_after_steps);
+  };
+
+  if (!req.quiet) {
+    fmt::print(stderr, "training on {} examples ({} validation) of shape {}, {} labels; {} steps/epoch, epochs {}..{}\n",
+               n, val_set.size(), fmt::join(mcfg.input_shape, "x"), condition_width(mcfg.conditions),
+               steps_per_epoch, st.epochs_done + 1, tcfg.epochs);
+  }
+
+  for (int64_t epoch = st.epochs_done + 1; epoch <= tcfg.epochs; ++epoch) {
+    // The permutation of this epoch comes from the shuffle state at its start,
+    // which is what the model file stores, so a resumed epoch sees the same order.
+    rng_from_string(shuffle_rng, st.shuffle_rng, out);
+    std::vector<int64_t> perm(static_cast<size_t>(n));
+    std::iota(perm.begin(), perm.end(), int64_t{0});
+    std::shuffle(perm.begin(), perm.end(), shuffle_rng);
+    auto perm_t = torch::tensor(perm, torch::kInt64);
+
+    core::Progress progress(fmt::format("epoch {}/{}", epoch, tcfg.epochs), steps_per_epoch, bar, req.quiet);
+    Sums sums;
+    model->train();
+    for (int64_t b = st.batch_in_epoch; b < steps_per_epoch; ++b) {
+      auto idx = perm_t.slice(0, b * bs, std::min((b + 1) * bs, n));
+      auto x = train_set.x.index_select(0, idx);
+      auto c = data::encode_conditions(mcfg.conditions, train_set.y.index_select(0, idx));
+      auto eps = torch::randn({idx.size(0), mcfg.latent}, gen);
+      const double beta = beta_at(st.step);
+      auto terms = models::elbo_loss(*model, x, c, eps, beta);
+      const double loss = terms.loss.item<double>();
+      if (!std::isfinite(loss)) {
+        throw NumericError(fmt::format("non-finite loss ({}) at epoch {}, step {}; training stopped and the model "
+                                       "file '{}' holds the last good state (try a lower --lr or --grad-clip)",
+                                       loss, epoch, st.step + 1, out));
+      }
+      opt.zero_grad();
+      terms.loss.backward();
+      if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tcfg.grad_clip);
+      opt.step();
+      ++st.step;
+      ++steps_this_run;
+      st.beta_now = beta;
+      sums.add(terms, beta);
+      progress.update(b + 1, fmt::format("loss {:.2f} recon {:.2f} kl {:.2f} | {:.0f} ex/s",
+                                         sums.mean(sums.loss), sums.mean(sums.recon), sums.mean(sums.kl),
+                                         static_cast<double>(sums.n) / std::max(1e-9, progress.elapsed_seconds())));
+      const bool last_batch = b + 1 == steps_per_epoch;
+      if (!last_batch && ((tcfg.save_every > 0 && st.step % tcfg.save_every == 0) || stop_requested())) {
+        st.batch_in_epoch = b + 1;
+        save();
+        if (stop_requested()) {
+          progress.finish();
+          result.interrupted = true;
+          result.epochs_done = st.epochs_done;
+          result.steps = st.step;
+          result.best_val_loss = st.best_val;
+          return result;
+        }
+      }
+    }
+    progress.finish();
+    st.batch_in_epoch = 0;
+    st.shuffle_rng = rng_to_string(shuffle_rng);  // the start of the next epoch
+
+    EpochMetrics m;
+    m.epoch = epoch;
+    m.step = st.step;
+    m.beta = st.beta_now;
+    m.seconds = progress.elapsed_seconds();
+    m.examples_per_second = static_cast<double>(sums.n) / std::max(1e-9, m.seconds);
+    m.train_loss = sums.mean(sums.loss);
+    m.train_recon = sums.mean(sums.recon);
+    m.train_kl = sums.mean(sums.kl);
+    model->eval();
+    if (val_set.size() > 0) {
+      Sums v = evaluate_loss(*model, val_set, 512, tcfg.beta, tcfg.seed + 7919);
+      m.val_loss = v.mean(v.loss);
+      m.val_recon = v.mean(v.recon);
+      m.val_kl = v.mean(v.kl);
+    } else {
+      m.val_loss = m.train_loss;  // no validation split: the latest model is the best
+      m.val_recon = m.train_recon;
+      m.val_kl = m.train_kl;
+    }
+    if (!std::isfinite(m.val_loss)) {
+      throw NumericError(fmt::format("non-finite validation loss at epoch {}; the model file '{}' holds the last "
+                                     "good state",
+                                     epoch, out));
+    }
+    if (val_set.size() == 0 || m.val_loss < st.best_val) {
+      st.best_val = m.val_loss;
+      st.best_epoch = epoch;
+      best_weights = models::module_to_bytes(*model);
+      m.best = true;
+    }
+    st.epochs_done = epoch;
+    save();
+
+    nlohmann::json line = {{"epoch", m.epoch},
+                           {"step", m.step},
+                           {"train_loss", m.train_loss},
+                           {"train_recon", m.train_recon},
+                           {"train_kl", m.train_kl},
+                           {"val_loss", m.val_loss},
+                           {"val_recon", m.val_recon},
+                           {"val_kl", m.val_kl},
+                           {"beta", m.beta},
+                           {"seconds", m.seconds},
+                           {"examples_per_second", m.examples_per_second},
+                           {"best", m.best}};
+    metrics << line.dump() << "\n" << std::flush;
+    if (!req.quiet) {
+      fmt::print(stderr, "epoch {}/{}  train {:.2f} (recon {:.2f}, kl {:.2f})  val {:.2f}  beta {:.2f}  {:.1f}s  {:.0f} ex/s{}\n",
+                 epoch, tcfg.epochs, m.train_loss, m.train_recon, m.train_kl, m.val_loss, m.beta, m.seconds,
+                 m.examples_per_second, m.best ? "  *best" : "");
+    }
+    result.epochs.push_back(m);
+    if (stop_requested() && epoch < tcfg.epochs) {
+      result.interrupted = true;
+      break;
+    }
+  }
+  result.epochs_done = st.epochs_done;
+  result.steps = st.step;
+  result.best_val_loss = st.best_val;
+  return result;
+}
+
+}  // namespace cvae

@@ -1,0 +1,32 @@
+// Sub-commands of the cvae CLI. Each file adds one sub-command whose callback
+// fills a request struct from the options and calls the library (cvae/api.h).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "cvae/config.h"
+
+namespace cvae::cli {
+
+void add_train(CLI::App& app);
+void add_generate(CLI::App& app);
+void add_eval(CLI::App& app);
+void add_transfer(CLI::App& app);
+void add_interpolate(CLI::App& app);
+void add_info(CLI::App& app);
+
+// --data and the image-folder options, shared by train, eval and transfer.
+struct DataOptions {
+  DataConfig cfg;
+  std::string image_size;  // "HxW"
+  void add(CLI::App& sub, bool required);
+  DataConfig resolve() const;  // parses image_size, validates
+};
+
+// "512,256" -> {512, 256}; ConfigError naming the option on bad input.
+std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text);
+
+}  // namespace cvae::cli
