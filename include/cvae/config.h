@@ -29,8 +29,8 @@ struct ModelConfig {
   std::string likelihood = "bernoulli";   // p(x | z, c)
   std::vector<int64_t> input_shape;       // per example, e.g. {1, 28, 28}
   std::vector<ConditionSpec> conditions;  // from the data
-  std::vector<int64_t> hidden = {512};    // encoder widths; the decoder mirrors them
-  int64_t latent = 20;                    // Z
+  std::vector<int64_t> hidden = {512, 256};  // encoder widths; the decoder mirrors them
+  int64_t latent = 8;                        // Z
   double logvar_min = -10.0;              // encoder log-variance is clamped to
   double logvar_max = 10.0;               //   [logvar_min, logvar_max]
   void validate() const;
@@ -38,7 +38,7 @@ struct ModelConfig {
 
 // The optimisation.
 struct TrainConfig {
-  int64_t epochs = 20;
+  int64_t epochs = 30;
   int64_t batch_size = 128;
   double lr = 1e-3;            // Adam
   double beta = 1.0;           // weight of KL(q || p) in the loss

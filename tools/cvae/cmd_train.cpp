@@ -13,7 +13,7 @@ void add_train(CLI::App& app) {
   struct State {
     TrainRequest req;
     DataOptions data;
-    std::string hidden = "512";
+    std::string hidden = "512,256";
     std::string progress = "auto";
   };
   auto s = std::make_shared<State>();
