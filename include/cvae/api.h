@@ -26,6 +26,8 @@ struct TrainRequest {
   // Stop (as if killed) after this many optimisation steps in this run; 0 = never.
   // Used by tests to interrupt a run deterministically.
   int64_t stop_after_steps = 0;
+  // Fault injection for tests: make the loss NaN at this step (1-based); 0 = never.
+  int64_t inject_nan_at_step = 0;
 };
 
 struct EpochMetrics {

@@ -7,6 +7,7 @@
 #include "core/config_json.h"
 #include "core/container.h"
 #include "cvae/errors.h"
+#include "cvae/version.h"
 
 namespace cvae::models {
 namespace {

@@ -9,6 +9,7 @@
 #include "core/container.h"
 #include "core/runtime.h"
 #include "cvae/api.h"
+#include "cvae/version.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "models/model_file.h"

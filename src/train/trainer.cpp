@@ -222,6 +222,7 @@ TrainResult train(const TrainRequest& req) {
       auto eps = torch::randn({idx.size(0), mcfg.latent}, gen);
       const double beta = beta_at(st.step);
       auto terms = models::elbo_loss(*model, x, c, eps, beta);
+      if (req.inject_nan_at_step == st.step + 1) terms.loss = terms.loss * std::nan("");
       const double loss = terms.loss.item<double>();
       if (!std::isfinite(loss)) {
         throw NumericError(fmt::format("non-finite loss ({}) at epoch {}, step {}; training stopped and the model "

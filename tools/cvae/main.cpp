@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "cvae/api.h"
+#include "cvae/version.h"
 #include "cvae/errors.h"
 
 int main(int argc, char** argv) {

@@ -1,0 +1,85 @@
+// Test support: temporary directories, a tiny class-separable image set in the IDX
+// layout the cvae CLI reads, and running the cvae binary as a child process.
+// No torch here, so any test can include it cheaply.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cvae::testing {
+
+// Creates a new, unique, empty directory under std::filesystem::temp_directory_path()
+// whose name contains tag, and returns its path.
+std::string make_temp_dir(const std::string& tag);
+
+// A unique temporary directory, removed with everything in it when this goes out of scope.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag = "cvae-test");
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const std::string& path() const { return path_; }
+  // path()/name
+  std::string file(const std::string& name) const;
+
+ private:
+  std::string path_;
+};
+
+// The pixel pattern of class k in a size x size image: the rows r with
+// r * classes / size == k (one horizontal band per class) are lit.
+bool toy_pixel_lit(int64_t row, int64_t size, int classes, int k);
+
+// Writes a toy, class-separable image set in the IDX layout of MNIST:
+//   dir/train-images-idx3-ubyte, dir/train-labels-idx1-ubyte  (n_train examples)
+//   dir/t10k-images-idx3-ubyte,  dir/t10k-labels-idx1-ubyte   (n_test examples)
+// Images are size x size uint8. Example i has label i % classes; class k lights the
+// horizontal band of toy_pixel_lit (values about 200..255) over a dark background
+// (about 0..40), with per-image brightness and per-pixel noise drawn from seed.
+// Creates dir when needed. No labels.txt is written.
+void write_toy_idx(const std::string& dir, int64_t n_train, int64_t n_test, int64_t size = 8,
+                   int classes = 3, uint64_t seed = 1);
+
+// The whole content of a file ("" and no error when it does not exist).
+std::string read_bytes(const std::string& path);
+// Writes bytes to path (truncating); throws std::runtime_error on failure.
+void write_bytes(const std::string& path, const std::string& bytes);
+bool file_exists(const std::string& path);
+
+// The cvae binary under test (CVAE_CLI_PATH).
+std::string cli_path();
+
+struct RunResult {
+  int code = -1;  // exit status, or 128 + signal when the process was killed by a signal
+  std::string out, err;
+};
+
+// Runs the cvae binary with args (no shell) and waits for it, capturing stdout and
+// stderr separately. stdin is /dev/null. After timeout_s seconds the child is
+// SIGKILLed (code 137) and err ends with a line saying so.
+RunResult run_cli(const std::vector<std::string>& args, int timeout_s = 300);
+
+// As run_cli, with the child's RLIMIT_FSIZE set to max_file_bytes and SIGXFSZ ignored,
+// so that any write past that size fails with EFBIG, as on a full disk.
+RunResult run_cli_file_limit(const std::vector<std::string>& args, int64_t max_file_bytes,
+                             int timeout_s = 300);
+
+// Starts the cvae binary with args, stdout to out_file and stderr to err_file
+// (created or truncated), and returns its pid at once. Throws on failure.
+pid_t spawn_cli(const std::vector<std::string>& args, const std::string& out_file,
+                const std::string& err_file);
+
+// Waits for a child started by spawn_cli: its exit status, or 128 + signal when it was
+// killed by a signal. After timeout_s seconds the child is SIGKILLed (137).
+int wait_cli(pid_t pid, int timeout_s = 300);
+
+// Polls every few milliseconds until path exists (true) or timeout_s passes or the
+// child pid (when > 0) has exited (false). Does not reap the child.
+bool wait_for_file(const std::string& path, double timeout_s, pid_t pid = -1);
+
+}  // namespace cvae::testing
