@@ -15,14 +15,14 @@ namespace cvae {
 // ---- train -----------------------------------------------------------------
 struct TrainRequest {
   DataConfig data;
-  ModelConfig model;       // input_shape and conditions are filled from the data
+  ModelConfig model;  // input_shape and conditions are filled from the data
   TrainConfig train;
-  std::string out;         // model file, written atomically at every save
-  std::string resume;      // continue from this model file ("" = fresh run)
+  std::string out;            // model file, written atomically at every save
+  std::string resume;         // continue from this model file ("" = fresh run)
   int64_t resume_epochs = 0;  // on resume: new total number of epochs (0 = as saved)
-  std::string metrics;     // JSON lines, one per epoch ("" = <out>.metrics.jsonl)
-  int progress = -1;       // -1 = bar when stderr is a terminal, 0 = plain lines, 1 = bar
-  bool quiet = false;      // no progress output at all
+  std::string metrics;        // JSON lines, one per epoch ("" = <out>.metrics.jsonl)
+  int progress = -1;          // -1 = bar when stderr is a terminal, 0 = plain lines, 1 = bar
+  bool quiet = false;         // no progress output at all
   // Stop (as if killed) after this many optimisation steps in this run; 0 = never.
   // Used by tests to interrupt a run deterministically.
   int64_t stop_after_steps = 0;
@@ -31,8 +31,8 @@ struct TrainRequest {
 };
 
 struct EpochMetrics {
-  int64_t epoch = 0;  // 1-based
-  int64_t step = 0;   // optimisation steps so far
+  int64_t epoch = 0;                                     // 1-based
+  int64_t step = 0;                                      // optimisation steps so far
   double train_loss = 0, train_recon = 0, train_kl = 0;  // nats per example
   double val_loss = 0, val_recon = 0, val_kl = 0;
   double beta = 0;
@@ -46,7 +46,7 @@ struct TrainResult {
   int64_t epochs_done = 0;           // in total, across resumes
   int64_t steps = 0;
   double best_val_loss = 0;
-  bool interrupted = false;          // stopped early (signal or stop_after_steps)
+  bool interrupted = false;  // stopped early (signal or stop_after_steps)
   std::string model_path;
   std::string metrics_path;
 };
@@ -57,12 +57,12 @@ TrainResult train(const TrainRequest& req);
 struct GenerateRequest {
   std::string model;
   std::vector<std::string> labels = {"all"};  // label names, or "all"
-  int64_t n = 10;                              // samples per label
-  double temperature = 1.0;                    // scale of the prior's standard deviation
+  int64_t n = 10;                             // samples per label
+  double temperature = 1.0;                   // scale of the prior's standard deviation
   uint64_t seed = 1;
-  bool sample_pixels = false;                  // draw from p(x|z,c) instead of its mean
-  std::string format = "png";                  // png | idx
-  std::string out = "samples.png";             // png: file; idx: prefix
+  bool sample_pixels = false;       // draw from p(x|z,c) instead of its mean
+  std::string format = "png";       // png | idx
+  std::string out = "samples.png";  // png: file; idx: prefix
   int threads = 0;
 };
 
@@ -81,7 +81,7 @@ struct EvalRequest {
   std::string split = "test";  // test | train | val (val is held out from train as in training)
   int64_t iw_samples = 1000;   // K for the importance-sampled bound; 0 = skip
   int64_t batch_size = 256;
-  int64_t limit = 0;           // evaluate the first N examples only (0 = all)
+  int64_t limit = 0;  // evaluate the first N examples only (0 = all)
   uint64_t seed = 1;
   int threads = 0;
 };
@@ -91,7 +91,7 @@ struct EvalResult {
   double neg_elbo = 0, recon = 0, kl = 0;  // nats per example
   double iw_nll = 0;                       // -log p(x|c), IWAE bound with iw_samples
   int64_t iw_samples = 0;
-  int64_t active_units = 0;                // dims with Cov_x(E_q[z_d]) > 0.01
+  int64_t active_units = 0;  // dims with Cov_x(E_q[z_d]) > 0.01
   std::vector<double> kl_per_dim;
   double seconds = 0;
 };
@@ -104,7 +104,7 @@ struct TransferRequest {
   std::string model;
   DataConfig data;
   std::string split = "test";
-  std::vector<int64_t> indices = {0};         // examples to transfer, one row each
+  std::vector<int64_t> indices = {0};  // examples to transfer, one row each
   std::vector<std::string> to_labels = {"all"};
   std::string out = "transfer.png";
   int threads = 0;
@@ -121,10 +121,10 @@ TransferResult transfer(const TransferRequest& req);
 // ---- interpolate -----------------------------------------------------------
 struct InterpolateRequest {
   std::string model;
-  std::string label;           // the label of the latent interpolation
-  std::string to_label;        // when set, also interpolate from label to to_label at one z
+  std::string label;     // the label of the latent interpolation
+  std::string to_label;  // when set, also interpolate from label to to_label at one z
   int64_t steps = 10;
-  int64_t rows = 1;            // independent pairs of latent end points
+  int64_t rows = 1;  // independent pairs of latent end points
   double temperature = 1.0;
   uint64_t seed = 1;
   std::string out = "interp.png";

@@ -25,14 +25,14 @@ int64_t condition_width(const std::vector<ConditionSpec>& conditions);
 
 // The network and likelihood. input_shape and conditions come from the data.
 struct ModelConfig {
-  std::string arch = "mlp";               // encoder/decoder backbone
-  std::string likelihood = "bernoulli";   // p(x | z, c)
-  std::vector<int64_t> input_shape;       // per example, e.g. {1, 28, 28}
-  std::vector<ConditionSpec> conditions;  // from the data
+  std::string arch = "mlp";                  // encoder/decoder backbone
+  std::string likelihood = "bernoulli";      // p(x | z, c)
+  std::vector<int64_t> input_shape;          // per example, e.g. {1, 28, 28}
+  std::vector<ConditionSpec> conditions;     // from the data
   std::vector<int64_t> hidden = {512, 256};  // encoder widths; the decoder mirrors them
   int64_t latent = 8;                        // Z
-  double logvar_min = -10.0;              // encoder log-variance is clamped to
-  double logvar_max = 10.0;               //   [logvar_min, logvar_max]
+  double logvar_min = -10.0;                 // encoder log-variance is clamped to
+  double logvar_max = 10.0;                  //   [logvar_min, logvar_max]
   void validate() const;
 };
 
@@ -40,14 +40,14 @@ struct ModelConfig {
 struct TrainConfig {
   int64_t epochs = 30;
   int64_t batch_size = 128;
-  double lr = 1e-3;            // Adam
-  double beta = 1.0;           // weight of KL(q || p) in the loss
-  double kl_warmup = 0.0;      // epochs over which beta rises linearly from 0 to beta
-  double grad_clip = 0.0;      // max global gradient norm; 0 = off
-  double val_fraction = 0.1;   // share of the training split held out for validation
-  int64_t save_every = 0;      // also write the model file every N steps (0 = each epoch only)
+  double lr = 1e-3;           // Adam
+  double beta = 1.0;          // weight of KL(q || p) in the loss
+  double kl_warmup = 0.0;     // epochs over which beta rises linearly from 0 to beta
+  double grad_clip = 0.0;     // max global gradient norm; 0 = off
+  double val_fraction = 0.1;  // share of the training split held out for validation
+  int64_t save_every = 0;     // also write the model file every N steps (0 = each epoch only)
   uint64_t seed = 1;
-  int threads = 0;             // 0 = all cores
+  int threads = 0;  // 0 = all cores
   void validate() const;
 };
 
@@ -58,8 +58,8 @@ struct DataConfig {
   std::string path;
   int image_height = 0;  // image folders: 0 = size of the first image
   int image_width = 0;
-  bool resize = false;   // image folders: resize other sizes instead of rejecting them
-  int channels = 0;      // image folders: 0 = auto, 1 = grayscale, 3 = colour
+  bool resize = false;  // image folders: resize other sizes instead of rejecting them
+  int channels = 0;     // image folders: 0 = auto, 1 = grayscale, 3 = colour
   void validate() const;
 };
 

@@ -55,8 +55,9 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   }
   if (!ok) {
     ::unlink(tmp.c_str());
-    throw IoError(fmt::format("cannot write '{}' ({}; {} bytes needed); the previous file is untouched",
-                              path, std::strerror(saved), bytes.size()));
+    throw IoError(
+        fmt::format("cannot write '{}' ({}; {} bytes needed); the previous file is untouched", path,
+                    std::strerror(saved), bytes.size()));
   }
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     saved = errno;

@@ -14,7 +14,8 @@ namespace {
 template <typename T>
 void check_range(const char* field, T value, T lo, T hi) {
   if (!(value >= lo && value <= hi)) {
-    throw ConfigError(fmt::format("{} out of range (got {} vs expected {}..{})", field, value, lo, hi));
+    throw ConfigError(
+        fmt::format("{} out of range (got {} vs expected {}..{})", field, value, lo, hi));
   }
 }
 
@@ -44,21 +45,24 @@ void ModelConfig::validate() const {
   for (auto d : input_shape) check_range<int64_t>("input shape dimension", d, 1, 1 << 20);
   if (hidden.empty()) throw ConfigError("hidden widths are empty (expected e.g. 512 or 512,256)");
   if (hidden.size() > 16) {
-    throw ConfigError(fmt::format("too many hidden layers (got {} vs expected at most 16)", hidden.size()));
+    throw ConfigError(
+        fmt::format("too many hidden layers (got {} vs expected at most 16)", hidden.size()));
   }
   for (auto h : hidden) check_range<int64_t>("hidden width", h, 1, 65536);
   check_range<int64_t>("latent size", latent, 1, 4096);
   check_finite("logvar_min", logvar_min);
   check_finite("logvar_max", logvar_max);
   if (!(logvar_min < logvar_max)) {
-    throw ConfigError(fmt::format("logvar clamp range is empty (got [{}, {}])", logvar_min, logvar_max));
+    throw ConfigError(
+        fmt::format("logvar clamp range is empty (got [{}, {}])", logvar_min, logvar_max));
   }
   if (conditions.empty()) throw ConfigError("the model has no condition (expected at least one)");
   std::set<std::string> names;
   for (const auto& c : conditions) {
     if (c.kind != "categorical") {
-      throw ConfigError(fmt::format("unsupported condition kind for '{}' (got '{}' vs expected categorical)",
-                                    c.name, c.kind));
+      throw ConfigError(
+          fmt::format("unsupported condition kind for '{}' (got '{}' vs expected categorical)",
+                      c.name, c.kind));
     }
     if (c.labels.empty()) {
       throw ConfigError(fmt::format("condition '{}' has no labels (expected at least 1)", c.name));
@@ -96,11 +100,12 @@ void DataConfig::validate() const {
   check_range("--image-height", image_height, 0, 16384);
   check_range("--image-width", image_width, 0, 16384);
   if ((image_height == 0) != (image_width == 0)) {
-    throw ConfigError(fmt::format("image size needs both height and width (got {}x{})", image_height,
-                                  image_width));
+    throw ConfigError(fmt::format("image size needs both height and width (got {}x{})",
+                                  image_height, image_width));
   }
   if (channels != 0 && channels != 1 && channels != 3) {
-    throw ConfigError(fmt::format("--channels out of range (got {} vs expected 0, 1 or 3)", channels));
+    throw ConfigError(
+        fmt::format("--channels out of range (got {} vs expected 0, 1 or 3)", channels));
   }
 }
 

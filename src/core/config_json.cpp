@@ -19,9 +19,14 @@ void from_json(const nlohmann::json& j, ConditionSpec& c) {
 }
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
-  j = {{"arch", c.arch},         {"likelihood", c.likelihood}, {"input_shape", c.input_shape},
-       {"conditions", c.conditions}, {"hidden", c.hidden},      {"latent", c.latent},
-       {"logvar_min", c.logvar_min}, {"logvar_max", c.logvar_max}};
+  j = {{"arch", c.arch},
+       {"likelihood", c.likelihood},
+       {"input_shape", c.input_shape},
+       {"conditions", c.conditions},
+       {"hidden", c.hidden},
+       {"latent", c.latent},
+       {"logvar_min", c.logvar_min},
+       {"logvar_max", c.logvar_max}};
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
@@ -36,9 +41,15 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
 }
 
 void to_json(nlohmann::json& j, const TrainConfig& c) {
-  j = {{"epochs", c.epochs},         {"batch_size", c.batch_size},     {"lr", c.lr},
-       {"beta", c.beta},             {"kl_warmup", c.kl_warmup},       {"grad_clip", c.grad_clip},
-       {"val_fraction", c.val_fraction}, {"save_every", c.save_every}, {"seed", c.seed},
+  j = {{"epochs", c.epochs},
+       {"batch_size", c.batch_size},
+       {"lr", c.lr},
+       {"beta", c.beta},
+       {"kl_warmup", c.kl_warmup},
+       {"grad_clip", c.grad_clip},
+       {"val_fraction", c.val_fraction},
+       {"save_every", c.save_every},
+       {"seed", c.seed},
        {"threads", c.threads}};
 }
 

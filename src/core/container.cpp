@@ -16,7 +16,8 @@ constexpr char kEnd[8] = {'C', 'V', 'A', 'E', '_', 'E', 'N', 'D'};
 
 template <typename T>
 void put(std::string& out, T v) {
-  for (size_t i = 0; i < sizeof(T); ++i) out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
+  for (size_t i = 0; i < sizeof(T); ++i)
+    out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
 }
 
 class Reader {
@@ -27,7 +28,8 @@ class Reader {
   T get(const char* what) {
     need(sizeof(T), what);
     uint64_t v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i) v |= static_cast<uint64_t>(static_cast<unsigned char>(b_[pos_ + i])) << (8 * i);
+    for (size_t i = 0; i < sizeof(T); ++i)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(b_[pos_ + i])) << (8 * i);
     pos_ += sizeof(T);
     return static_cast<T>(v);
   }
@@ -44,9 +46,10 @@ class Reader {
  private:
   void need(uint64_t n, const char* what) {
     if (n > b_.size() - pos_) {
-      throw CheckpointError(fmt::format("model file '{}' is truncated while reading its {} (got {} bytes vs "
-                                        "expected at least {})",
-                                        path_, what, b_.size(), pos_ + n));
+      throw CheckpointError(
+          fmt::format("model file '{}' is truncated while reading its {} (got {} bytes vs "
+                      "expected at least {})",
+                      path_, what, b_.size(), pos_ + n));
     }
   }
   const std::string& b_;
@@ -56,7 +59,9 @@ class Reader {
 
 std::string printable(const std::string& s) {
   std::string out;
-  for (unsigned char ch : s) out += (ch >= 32 && ch < 127) ? std::string(1, static_cast<char>(ch)) : fmt::format("\\x{:02x}", ch);
+  for (unsigned char ch : s)
+    out += (ch >= 32 && ch < 127) ? std::string(1, static_cast<char>(ch))
+                                  : fmt::format("\\x{:02x}", ch);
   return out;
 }
 
@@ -92,16 +97,18 @@ void write_container(const std::string& path, const Container& c) {
 
 Container parse_container(const std::string& b, const std::string& path) {
   if (b.size() < sizeof(kMagic) || std::memcmp(b.data(), kMagic, sizeof(kMagic)) != 0) {
-    throw CheckpointError(fmt::format("'{}' is not a cvae model file (starts with '{}' vs expected 'CVAEMODL')",
-                                      path, printable(b.substr(0, 8))));
+    throw CheckpointError(
+        fmt::format("'{}' is not a cvae model file (starts with '{}' vs expected 'CVAEMODL')", path,
+                    printable(b.substr(0, 8))));
   }
   Reader r(b, path);
   r.bytes(sizeof(kMagic), "magic");
   const uint32_t version = r.get<uint32_t>("format version");
   if (version == 0 || version > kContainerVersion) {
-    throw CheckpointError(fmt::format("model file '{}' has format version {} (expected 1..{}; it was written by "
-                                      "a newer cvae)",
-                                      path, version, kContainerVersion));
+    throw CheckpointError(
+        fmt::format("model file '{}' has format version {} (expected 1..{}; it was written by "
+                    "a newer cvae)",
+                    path, version, kContainerVersion));
   }
   Container c;
   const uint64_t header_len = r.get<uint64_t>("header length");
@@ -117,12 +124,14 @@ Container parse_container(const std::string& b, const std::string& path) {
   const uint32_t stored = r.get<uint32_t>("checksum");
   const std::string end = r.bytes(sizeof(kEnd), "end marker");
   if (std::memcmp(end.data(), kEnd, sizeof(kEnd)) != 0) {
-    throw CheckpointError(fmt::format("model file '{}' is corrupt (end marker '{}' vs expected 'CVAE_END')", path,
-                                      printable(end)));
+    throw CheckpointError(
+        fmt::format("model file '{}' is corrupt (end marker '{}' vs expected 'CVAE_END')", path,
+                    printable(end)));
   }
   if (r.pos() != b.size()) {
-    throw CheckpointError(fmt::format("model file '{}' has trailing bytes (got {} bytes vs expected {})", path,
-                                      b.size(), r.pos()));
+    throw CheckpointError(
+        fmt::format("model file '{}' has trailing bytes (got {} bytes vs expected {})", path,
+                    b.size(), r.pos()));
   }
   uLong crc = crc32(0L, Z_NULL, 0);
   for (size_t off = 0; off < body; off += (1u << 30)) {
@@ -130,13 +139,15 @@ Container parse_container(const std::string& b, const std::string& path) {
     crc = crc32(crc, reinterpret_cast<const Bytef*>(b.data() + off), static_cast<uInt>(n));
   }
   if (static_cast<uint32_t>(crc) != stored) {
-    throw CheckpointError(fmt::format("model file '{}' is corrupt (checksum {:08x} vs expected {:08x})", path,
-                                      static_cast<uint32_t>(crc), stored));
+    throw CheckpointError(
+        fmt::format("model file '{}' is corrupt (checksum {:08x} vs expected {:08x})", path,
+                    static_cast<uint32_t>(crc), stored));
   }
   try {
     c.header = nlohmann::json::parse(header);
   } catch (const nlohmann::json::exception& e) {
-    throw CheckpointError(fmt::format("model file '{}' has an unreadable header ({})", path, e.what()));
+    throw CheckpointError(
+        fmt::format("model file '{}' has an unreadable header ({})", path, e.what()));
   }
   return c;
 }

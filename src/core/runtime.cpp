@@ -26,8 +26,12 @@ std::string format_duration(double s) {
 }
 
 Progress::Progress(std::string title, int64_t total, bool bar, bool quiet)
-    : title_(std::move(title)), total_(std::max<int64_t>(total, 1)), bar_(bar), quiet_(quiet),
-      start_(std::chrono::steady_clock::now()), last_draw_(start_) {}
+    : title_(std::move(title)),
+      total_(std::max<int64_t>(total, 1)),
+      bar_(bar),
+      quiet_(quiet),
+      start_(std::chrono::steady_clock::now()),
+      last_draw_(start_) {}
 
 double Progress::elapsed_seconds() const {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();

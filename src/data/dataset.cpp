@@ -20,7 +20,8 @@ namespace {
 
 bool has_idx_files(const std::string& dir) {
   for (const char* stem : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"}) {
-    if (fs::exists(fs::path(dir) / stem) || fs::exists(fs::path(dir) / (std::string(stem) + ".gz"))) {
+    if (fs::exists(fs::path(dir) / stem) ||
+        fs::exists(fs::path(dir) / (std::string(stem) + ".gz"))) {
       return true;
     }
   }
@@ -28,7 +29,8 @@ bool has_idx_files(const std::string& dir) {
 }
 
 // Label names for IDX data: labels.txt beside the files (one name per line) when
-// present, else the decimal digits of the label values.
+// present, else the decimal values 0..max, where max is the largest label in
+// either split's label file, so train and test agree on the label set.
 std::vector<std::string> idx_label_names(const std::string& dir, int max_label) {
   std::vector<std::string> names;
   const fs::path file = fs::path(dir) / "labels.txt";
@@ -45,8 +47,13 @@ std::vector<std::string> idx_label_names(const std::string& dir, int max_label) 
     }
     return names;
   }
-  const int count = std::max(10, max_label + 1);
-  for (int i = 0; i < count; ++i) names.push_back(std::to_string(i));
+  for (const char* stem : {"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"}) {
+    const fs::path raw = fs::path(dir) / stem;
+    if (!fs::exists(raw) && !fs::exists(raw.string() + ".gz")) continue;
+    for (uint8_t l : read_idx(find_idx_file(dir, stem)).data)
+      max_label = std::max<int>(max_label, l);
+  }
+  for (int i = 0; i <= max_label; ++i) names.push_back(std::to_string(i));
   return names;
 }
 
@@ -61,7 +68,8 @@ Dataset load_idx(const std::string& dir, const std::string& split) {
   Dataset d;
   d.source = images;
   d.conditions = {ConditionSpec{"label", "categorical", idx_label_names(dir, max_label)}};
-  auto pixels = torch::from_blob(set.pixels.data(), {set.n, 1, set.height, set.width}, torch::kUInt8);
+  auto pixels =
+      torch::from_blob(set.pixels.data(), {set.n, 1, set.height, set.width}, torch::kUInt8);
   d.x = pixels.to(torch::kFloat32).div_(255.0f);
   auto lab = torch::from_blob(set.labels.data(), {set.n, 1}, torch::kUInt8);
   d.y = lab.to(torch::kInt64);
@@ -74,12 +82,14 @@ Dataset load_image_folder(const DataConfig& cfg, const std::string& split) {
   if (has_splits) {
     dir = (fs::path(dir) / split).string();
     if (!fs::is_directory(dir)) {
-      throw DataError(fmt::format("no '{}' split in '{}' (expected a folder '{}')", split, cfg.path, dir));
+      throw DataError(
+          fmt::format("no '{}' split in '{}' (expected a folder '{}')", split, cfg.path, dir));
     }
   } else if (split != "train") {
-    throw DataError(fmt::format(
-        "'{}' has no '{}' split (expected sub-folders train/ and test/, each with one folder per label)",
-        cfg.path, split));
+    throw DataError(
+        fmt::format("'{}' has no '{}' split (expected sub-folders train/ and test/, each with one "
+                    "folder per label)",
+                    cfg.path, split));
   }
   ImageFolderOptions opt;
   opt.height = cfg.image_height;
@@ -91,7 +101,8 @@ Dataset load_image_folder(const DataConfig& cfg, const std::string& split) {
   Dataset d;
   d.source = dir;
   d.conditions = {ConditionSpec{"label", "categorical", f.label_names}};
-  auto pixels = torch::from_blob(f.pixels.data(), {f.n, f.channels, f.height, f.width}, torch::kUInt8);
+  auto pixels =
+      torch::from_blob(f.pixels.data(), {f.n, f.channels, f.height, f.width}, torch::kUInt8);
   d.x = pixels.to(torch::kFloat32).div_(255.0f);
   d.y = torch::from_blob(f.labels.data(), {f.n, 1}, torch::kInt64).clone();
   return d;
@@ -117,17 +128,20 @@ Dataset Dataset::subset(const torch::Tensor& index) const {
 Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
   cfg.validate();
   if (split != "train" && split != "test") {
-    throw ConfigError(fmt::format("unknown split (got '{}' vs expected train, val or test)", split));
+    throw ConfigError(
+        fmt::format("unknown split (got '{}' vs expected train, val or test)", split));
   }
   if (!fs::exists(cfg.path)) {
-    throw DataError(fmt::format("data path '{}' does not exist (expected a directory of IDX files or "
-                                "of image folders; for MNIST run scripts/fetch-data.sh mnist)",
-                                cfg.path));
+    throw DataError(
+        fmt::format("data path '{}' does not exist (expected a directory of IDX files or "
+                    "of image folders; for MNIST run scripts/fetch-data.sh mnist)",
+                    cfg.path));
   }
   if (!fs::is_directory(cfg.path)) {
-    throw DataError(fmt::format("data path '{}' is not a directory (expected a directory of IDX files "
-                                "or of image folders)",
-                                cfg.path));
+    throw DataError(
+        fmt::format("data path '{}' is not a directory (expected a directory of IDX files "
+                    "or of image folders)",
+                    cfg.path));
   }
   Dataset d = has_idx_files(cfg.path) ? load_idx(cfg.path, split) : load_image_folder(cfg, split);
   if (d.size() == 0) throw DataError(fmt::format("'{}' holds no examples", d.source));
@@ -138,8 +152,8 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction
   const int64_t n = all.size();
   const int64_t n_val = static_cast<int64_t>(std::llround(fraction * static_cast<double>(n)));
   if (n_val >= n) {
-    throw ConfigError(fmt::format("validation split leaves no training data (got {} of {} examples)",
-                                  n_val, n));
+    throw ConfigError(
+        fmt::format("validation split leaves no training data (got {} of {} examples)", n_val, n));
   }
   std::vector<int64_t> perm(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
@@ -156,31 +170,35 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction
 void check_compatible(const Dataset& d, const std::vector<int64_t>& shape,
                       const std::vector<ConditionSpec>& expected) {
   if (d.example_shape() != shape) {
-    throw DataError(fmt::format("'{}' has examples of shape {} (expected {} as the model was trained on)",
-                                d.source, fmt::join(d.example_shape(), "x"), fmt::join(shape, "x")));
+    throw DataError(
+        fmt::format("'{}' has examples of shape {} (expected {} as the model was trained on)",
+                    d.source, fmt::join(d.example_shape(), "x"), fmt::join(shape, "x")));
   }
   if (d.conditions.size() != expected.size()) {
-    throw DataError(fmt::format("'{}' has {} conditions (expected {})", d.source, d.conditions.size(),
-                                expected.size()));
+    throw DataError(fmt::format("'{}' has {} conditions (expected {})", d.source,
+                                d.conditions.size(), expected.size()));
   }
   for (size_t k = 0; k < expected.size(); ++k) {
     const auto& have = d.conditions[k].labels;
     const auto& want = expected[k].labels;
     if (have != want) {
-      throw DataError(fmt::format("'{}' has labels [{}] (expected [{}] as the model was trained on)",
-                                  d.source, fmt::join(have, ", "), fmt::join(want, ", ")));
+      throw DataError(
+          fmt::format("'{}' has labels [{}] (expected [{}] as the model was trained on)", d.source,
+                      fmt::join(have, ", "), fmt::join(want, ", ")));
     }
   }
 }
 
-torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions, const torch::Tensor& y) {
+torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
+                                const torch::Tensor& y) {
   TORCH_CHECK(y.dim() == 2 && y.size(1) == static_cast<int64_t>(conditions.size()),
               "condition index tensor has the wrong shape");
   std::vector<torch::Tensor> parts;
   parts.reserve(conditions.size());
   for (size_t k = 0; k < conditions.size(); ++k) {
     const int64_t classes = static_cast<int64_t>(conditions[k].labels.size());
-    parts.push_back(torch::one_hot(y.select(1, static_cast<int64_t>(k)), classes).to(torch::kFloat32));
+    parts.push_back(
+        torch::one_hot(y.select(1, static_cast<int64_t>(k)), classes).to(torch::kFloat32));
   }
   return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
 }
@@ -190,8 +208,9 @@ namespace {
 int64_t find_label(const ConditionSpec& spec, const std::string& name) {
   auto it = std::find(spec.labels.begin(), spec.labels.end(), name);
   if (it == spec.labels.end()) {
-    throw ConfigError(fmt::format("unknown label '{}' for condition '{}' (expected one of: {}, or all)", name,
-                                  spec.name, fmt::join(spec.labels, ", ")));
+    throw ConfigError(
+        fmt::format("unknown label '{}' for condition '{}' (expected one of: {}, or all)", name,
+                    spec.name, fmt::join(spec.labels, ", ")));
   }
   return it - spec.labels.begin();
 }
@@ -245,9 +264,10 @@ torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
     for (const auto& part : split_on(item, '+')) {
       auto eq = part.find('=');
       if (eq == std::string::npos) {
-        throw ConfigError(fmt::format(
-            "label '{}' does not name its condition (expected name=value joined by '+', e.g. {}={})", item,
-            conditions[0].name, conditions[0].labels[0]));
+        throw ConfigError(
+            fmt::format("label '{}' does not name its condition (expected name=value joined by "
+                        "'+', e.g. {}={})",
+                        item, conditions[0].name, conditions[0].labels[0]));
       }
       const std::string cname = part.substr(0, eq);
       auto it = std::find_if(conditions.begin(), conditions.end(),
@@ -271,18 +291,21 @@ torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
   auto out = torch::empty({static_cast<int64_t>(rows.size()), k}, torch::kInt64);
   auto acc = out.accessor<int64_t, 2>();
   for (size_t i = 0; i < rows.size(); ++i) {
-    for (int64_t j = 0; j < k; ++j) acc[static_cast<int64_t>(i)][j] = rows[i][static_cast<size_t>(j)];
+    for (int64_t j = 0; j < k; ++j)
+      acc[static_cast<int64_t>(i)][j] = rows[i][static_cast<size_t>(j)];
   }
   return out;
 }
 
 std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row) {
-  if (conditions.size() == 1) return conditions[0].labels.at(static_cast<size_t>(row[0].item<int64_t>()));
+  if (conditions.size() == 1)
+    return conditions[0].labels.at(static_cast<size_t>(row[0].item<int64_t>()));
   std::string out;
   for (size_t j = 0; j < conditions.size(); ++j) {
     if (j) out += "+";
-    out += conditions[j].name + "=" +
-           conditions[j].labels.at(static_cast<size_t>(row[static_cast<int64_t>(j)].item<int64_t>()));
+    out +=
+        conditions[j].name + "=" +
+        conditions[j].labels.at(static_cast<size_t>(row[static_cast<int64_t>(j)].item<int64_t>()));
   }
   return out;
 }

@@ -20,7 +20,7 @@ struct Dataset {
   std::string source;  // where it was read from, for messages
 
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
-  std::vector<int64_t> example_shape() const;  // S
+  std::vector<int64_t> example_shape() const;        // S
   Dataset subset(const torch::Tensor& index) const;  // index: (M,) int64
 };
 
@@ -37,7 +37,8 @@ void check_compatible(const Dataset& d, const std::vector<int64_t>& shape,
                       const std::vector<ConditionSpec>& expected);
 
 // One-hot codes of each condition, concatenated: y (N, K) -> c (N, C) float32.
-torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions, const torch::Tensor& y);
+torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
+                                const torch::Tensor& y);
 
 // Resolves user label strings to label-index rows (M, K).
 //  - single condition: "3", "3,5,7" or "all"

@@ -16,15 +16,19 @@ namespace cvae {
 
 EvalResult evaluate(const EvalRequest& req) {
   if (req.split != "test" && req.split != "train" && req.split != "val") {
-    throw ConfigError(fmt::format("unknown --split (got '{}' vs expected test, train or val)", req.split));
+    throw ConfigError(
+        fmt::format("unknown --split (got '{}' vs expected test, train or val)", req.split));
   }
   if (req.iw_samples < 0 || req.iw_samples > 1000000) {
-    throw ConfigError(fmt::format("--iw-samples out of range (got {} vs expected 0..1000000)", req.iw_samples));
+    throw ConfigError(
+        fmt::format("--iw-samples out of range (got {} vs expected 0..1000000)", req.iw_samples));
   }
   if (req.batch_size < 1 || req.batch_size > 65536) {
-    throw ConfigError(fmt::format("--batch-size out of range (got {} vs expected 1..65536)", req.batch_size));
+    throw ConfigError(
+        fmt::format("--batch-size out of range (got {} vs expected 1..65536)", req.batch_size));
   }
-  if (req.limit < 0) throw ConfigError(fmt::format("--limit out of range (got {} vs expected >= 0)", req.limit));
+  if (req.limit < 0)
+    throw ConfigError(fmt::format("--limit out of range (got {} vs expected >= 0)", req.limit));
   const auto t0 = std::chrono::steady_clock::now();
   core::set_threads(req.threads);
   models::ModelFile info;
@@ -35,7 +39,8 @@ EvalResult evaluate(const EvalRequest& req) {
     // The same validation split as training used.
     auto [train, val] = data::split_validation(d, info.train.val_fraction, info.train.seed);
     d = req.split == "val" ? val : train;
-    if (d.size() == 0) throw ConfigError("the model was trained without a validation split (--val-fraction 0)");
+    if (d.size() == 0)
+      throw ConfigError("the model was trained without a validation split (--val-fraction 0)");
   }
   if (req.limit > 0 && req.limit < d.size()) d = d.subset(torch::arange(req.limit, torch::kInt64));
   model->likelihood().check_support(d.x, d.source);
@@ -62,8 +67,8 @@ EvalResult evaluate(const EvalRequest& req) {
     if (req.iw_samples > 0) {
       for (int64_t s = start; s < end; s += iw_batch) {
         const int64_t e = std::min(s + iw_batch, end);
-        iw += eval::iwae_nll(*model, x.slice(0, s - start, e - start), c.slice(0, s - start, e - start),
-                             req.iw_samples, gen)
+        iw += eval::iwae_nll(*model, x.slice(0, s - start, e - start),
+                             c.slice(0, s - start, e - start), req.iw_samples, gen)
                   .sum()
                   .item<double>();
       }
@@ -87,11 +92,21 @@ EvalResult evaluate(const EvalRequest& req) {
 }
 
 std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
-  auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
-  nlohmann::json j = {{"model", req.model},       {"data", req.data.path},     {"split", req.split},
-                      {"n", r.n},                 {"neg_elbo", num(r.neg_elbo)}, {"recon", num(r.recon)},
-                      {"kl", num(r.kl)},          {"iw_nll", num(r.iw_nll)},   {"iw_samples", r.iw_samples},
-                      {"active_units", r.active_units}, {"kl_per_dim", r.kl_per_dim}, {"seconds", r.seconds},
+  auto num = [](double v) {
+    return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr);
+  };
+  nlohmann::json j = {{"model", req.model},
+                      {"data", req.data.path},
+                      {"split", req.split},
+                      {"n", r.n},
+                      {"neg_elbo", num(r.neg_elbo)},
+                      {"recon", num(r.recon)},
+                      {"kl", num(r.kl)},
+                      {"iw_nll", num(r.iw_nll)},
+                      {"iw_samples", r.iw_samples},
+                      {"active_units", r.active_units},
+                      {"kl_per_dim", r.kl_per_dim},
+                      {"seconds", r.seconds},
                       {"units", "nats per example"}};
   return j.dump(2) + "\n";
 }

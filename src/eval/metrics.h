@@ -1,6 +1,7 @@
 // Evaluation metrics for a trained CVAE.
 //
-// Shapes: B batch, S... per-example shape, D features, Z latent, C condition width, K importance samples.
+// Shapes: B batch, S... per-example shape, D features, Z latent, C condition width, K importance
+// samples.
 #pragma once
 
 #include <torch/torch.h>
@@ -14,11 +15,12 @@ namespace cvae::eval {
 // The K samples are processed in chunks of at most max_rows decoded examples,
 // with a running log-sum-exp, so memory stays flat for any K.
 // x (B, S...), c (B, C) -> (B,) nats
-torch::Tensor iwae_nll(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& c, int64_t k,
-                       at::Generator& gen, int64_t max_rows = 16384);
+torch::Tensor iwae_nll(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& c,
+                       int64_t k, at::Generator& gen, int64_t max_rows = 16384);
 
 // log N(z; mu, exp(logvar)) summed over Z: (..., Z) -> (...)
-torch::Tensor log_normal(const torch::Tensor& z, const torch::Tensor& mu, const torch::Tensor& logvar);
+torch::Tensor log_normal(const torch::Tensor& z, const torch::Tensor& mu,
+                         const torch::Tensor& logvar);
 
 // Active units (Burda et al. 2016, sec. 5.2): dimensions whose posterior mean
 // varies across the data, Cov_x(E_q[z_d]) > threshold. mu (N, Z) -> count.

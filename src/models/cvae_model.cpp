@@ -18,7 +18,8 @@ MLPEncoder::MLPEncoder(int64_t features, int64_t cond_width, const std::vector<i
   logvar_head_ = register_module("logvar_head", torch::nn::Linear(in, latent));
 }
 
-std::pair<torch::Tensor, torch::Tensor> MLPEncoder::forward(const torch::Tensor& x, const torch::Tensor& c) {
+std::pair<torch::Tensor, torch::Tensor> MLPEncoder::forward(const torch::Tensor& x,
+                                                            const torch::Tensor& c) {
   auto h = torch::cat({x.flatten(1), c}, 1);  // (B, D + C)
   for (const auto& layer : *layers_) h = torch::relu(layer->as<torch::nn::Linear>()->forward(h));
   return {mu_head_->forward(h), logvar_head_->forward(h)};  // (B, Z), (B, Z)
@@ -48,11 +49,14 @@ CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   likelihood_ = make_likelihood(cfg_.likelihood);
   const int64_t cond = condition_width(cfg_.conditions);
   const int64_t outputs = likelihood_->params_per_feature() * features_;
-  encoder_ = register_module("encoder", std::make_shared<MLPEncoder>(features_, cond, cfg_.hidden, cfg_.latent));
-  decoder_ = register_module("decoder", std::make_shared<MLPDecoder>(cfg_.latent, cond, cfg_.hidden, outputs));
+  encoder_ = register_module(
+      "encoder", std::make_shared<MLPEncoder>(features_, cond, cfg_.hidden, cfg_.latent));
+  decoder_ = register_module("decoder",
+                             std::make_shared<MLPDecoder>(cfg_.latent, cond, cfg_.hidden, outputs));
 }
 
-std::pair<torch::Tensor, torch::Tensor> CVAEImpl::encode(const torch::Tensor& x, const torch::Tensor& c) {
+std::pair<torch::Tensor, torch::Tensor> CVAEImpl::encode(const torch::Tensor& x,
+                                                         const torch::Tensor& c) {
   auto [mu, logvar] = encoder_->forward(x, c);
   // Clamping keeps exp(logvar) finite early in training (a common NaN source).
   return {mu, torch::clamp(logvar, cfg_.logvar_min, cfg_.logvar_max)};
@@ -67,7 +71,8 @@ torch::Tensor CVAEImpl::reparameterize(const torch::Tensor& mu, const torch::Ten
   return mu + torch::exp(0.5 * logvar) * eps;
 }
 
-CVAEImpl::Output CVAEImpl::forward(const torch::Tensor& x, const torch::Tensor& c, const torch::Tensor& eps) {
+CVAEImpl::Output CVAEImpl::forward(const torch::Tensor& x, const torch::Tensor& c,
+                                   const torch::Tensor& eps) {
   Output out;
   std::tie(out.mu, out.logvar) = encode(x, c);
   out.z = reparameterize(out.mu, out.logvar, eps);
@@ -83,13 +88,13 @@ torch::Tensor kl_standard_normal(const torch::Tensor& mu, const torch::Tensor& l
   return kl_standard_normal_per_dim(mu, logvar).sum(1);
 }
 
-LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& c, const torch::Tensor& eps,
-                    double beta) {
+LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& c,
+                    const torch::Tensor& eps, double beta) {
   auto out = model.forward(x, c, eps);
   LossTerms t;
   t.loss_recon = model.likelihood().nll(out.x_params, x.flatten(1));  // (B,)
-  t.loss_kl = kl_standard_normal(out.mu, out.logvar);                // (B,)
-  t.loss = (t.loss_recon + beta * t.loss_kl).mean();                 // mean over the batch
+  t.loss_kl = kl_standard_normal(out.mu, out.logvar);                 // (B,)
+  t.loss = (t.loss_recon + beta * t.loss_kl).mean();                  // mean over the batch
   return t;
 }
 

@@ -20,7 +20,8 @@ namespace cvae::models {
 class EncoderBase : public torch::nn::Module {
  public:
   // x (B, S...), c (B, C) -> mu (B, Z), logvar (B, Z)
-  virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& c) = 0;
+  virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
+                                                          const torch::Tensor& c) = 0;
 };
 
 // Decoder backbone: (z, c) -> likelihood parameters.
@@ -33,8 +34,10 @@ class DecoderBase : public torch::nn::Module {
 // MLP encoder: [flatten(x), c] -> Linear+ReLU per hidden width -> mu_head, logvar_head.
 class MLPEncoder final : public EncoderBase {
  public:
-  MLPEncoder(int64_t features, int64_t cond_width, const std::vector<int64_t>& hidden, int64_t latent);
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x, const torch::Tensor& c) override;
+  MLPEncoder(int64_t features, int64_t cond_width, const std::vector<int64_t>& hidden,
+             int64_t latent);
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
+                                                  const torch::Tensor& c) override;
 
  private:
   torch::nn::ModuleList layers_;
@@ -44,7 +47,8 @@ class MLPEncoder final : public EncoderBase {
 // MLP decoder: [z, c] -> Linear+ReLU per hidden width (reversed) -> out.
 class MLPDecoder final : public DecoderBase {
  public:
-  MLPDecoder(int64_t latent, int64_t cond_width, const std::vector<int64_t>& hidden, int64_t outputs);
+  MLPDecoder(int64_t latent, int64_t cond_width, const std::vector<int64_t>& hidden,
+             int64_t outputs);
   torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c) override;
 
  private:
@@ -73,7 +77,7 @@ class CVAEImpl : public torch::nn::Module {
   const ModelConfig& config() const { return cfg_; }
   const Likelihood& likelihood() const { return *likelihood_; }
   int64_t features() const { return features_; }  // D
-  int64_t latent() const { return cfg_.latent; }   // Z
+  int64_t latent() const { return cfg_.latent; }  // Z
 
  private:
   ModelConfig cfg_;

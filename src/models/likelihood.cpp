@@ -6,9 +6,11 @@
 
 namespace cvae::models {
 
-torch::Tensor BernoulliLikelihood::nll(const torch::Tensor& x_logits, const torch::Tensor& x) const {
+torch::Tensor BernoulliLikelihood::nll(const torch::Tensor& x_logits,
+                                       const torch::Tensor& x) const {
   // (B, D), (B, D) -> (B,): sum over features.
-  auto per_feature = torch::clamp_min(x_logits, 0) - x * x_logits + torch::log1p(torch::exp(-x_logits.abs()));
+  auto per_feature =
+      torch::clamp_min(x_logits, 0) - x * x_logits + torch::log1p(torch::exp(-x_logits.abs()));
   return per_feature.sum(1);
 }
 
@@ -24,15 +26,17 @@ void BernoulliLikelihood::check_support(const torch::Tensor& x, const std::strin
   const double lo = x.min().item<double>();
   const double hi = x.max().item<double>();
   if (!(lo >= 0.0 && hi <= 1.0)) {
-    throw DataError(fmt::format("'{}' has values outside the Bernoulli likelihood's range (got [{}, {}] vs "
-                                "expected within [0, 1])",
-                                source, lo, hi));
+    throw DataError(
+        fmt::format("'{}' has values outside the Bernoulli likelihood's range (got [{}, {}] vs "
+                    "expected within [0, 1])",
+                    source, lo, hi));
   }
 }
 
 std::unique_ptr<Likelihood> make_likelihood(const std::string& name) {
   if (name == "bernoulli") return std::make_unique<BernoulliLikelihood>();
-  throw ConfigError(fmt::format("unknown likelihood (got '{}' vs expected one of: bernoulli)", name));
+  throw ConfigError(
+      fmt::format("unknown likelihood (got '{}' vs expected one of: bernoulli)", name));
 }
 
 }  // namespace cvae::models

@@ -19,7 +19,8 @@ nlohmann::json state_to_json(const TrainingState& s) {
           {"step", s.step},
           {"batch_in_epoch", s.batch_in_epoch},
           {"shuffle_rng", s.shuffle_rng},
-          {"best_val", std::isfinite(s.best_val) ? nlohmann::json(s.best_val) : nlohmann::json(nullptr)},
+          {"best_val",
+           std::isfinite(s.best_val) ? nlohmann::json(s.best_val) : nlohmann::json(nullptr)},
           {"best_epoch", s.best_epoch},
           {"beta_now", s.beta_now},
           {"data_source", s.data_source},
@@ -33,7 +34,8 @@ TrainingState state_from_json(const nlohmann::json& j) {
   s.step = j.value("step", int64_t{0});
   s.batch_in_epoch = j.value("batch_in_epoch", int64_t{0});
   s.shuffle_rng = j.value("shuffle_rng", std::string());
-  if (j.contains("best_val") && !j.at("best_val").is_null()) s.best_val = j.at("best_val").get<double>();
+  if (j.contains("best_val") && !j.at("best_val").is_null())
+    s.best_val = j.at("best_val").get<double>();
   s.best_epoch = j.value("best_epoch", int64_t{0});
   s.beta_now = j.value("beta_now", 0.0);
   s.data_source = j.value("data_source", std::string());
@@ -47,7 +49,8 @@ TrainingState state_from_json(const nlohmann::json& j) {
 std::string module_to_bytes(torch::nn::Module& m) {
   torch::serialize::OutputArchive archive;
   for (const auto& p : m.named_parameters(/*recurse=*/true)) archive.write(p.key(), p.value());
-  for (const auto& b : m.named_buffers(/*recurse=*/true)) archive.write(b.key(), b.value(), /*is_buffer=*/true);
+  for (const auto& b : m.named_buffers(/*recurse=*/true))
+    archive.write(b.key(), b.value(), /*is_buffer=*/true);
   std::ostringstream os(std::ios::binary);
   archive.save_to(os);
   return os.str();
@@ -59,7 +62,8 @@ void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std
     std::istringstream is(bytes, std::ios::binary);
     archive.load_from(is);
   } catch (const c10::Error& e) {
-    throw CheckpointError(fmt::format("{}: weights are unreadable ({})", what, e.what_without_backtrace()));
+    throw CheckpointError(
+        fmt::format("{}: weights are unreadable ({})", what, e.what_without_backtrace()));
   }
   torch::NoGradGuard no_grad;
   auto load = [&](const std::string& name, torch::Tensor& dst) {
@@ -85,27 +89,30 @@ std::string optimizer_to_bytes(torch::optim::Optimizer& opt) {
   return os.str();
 }
 
-void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes, const std::string& what) {
+void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes,
+                          const std::string& what) {
   try {
     torch::serialize::InputArchive archive;
     std::istringstream is(bytes, std::ios::binary);
     archive.load_from(is);
     opt.load(archive);
   } catch (const c10::Error& e) {
-    throw CheckpointError(fmt::format("{}: optimizer state is unreadable ({})", what, e.what_without_backtrace()));
+    throw CheckpointError(
+        fmt::format("{}: optimizer state is unreadable ({})", what, e.what_without_backtrace()));
   }
 }
 
 std::string generator_to_bytes(const at::Generator& gen) {
   auto state = gen.get_state().contiguous();
-  return std::string(reinterpret_cast<const char*>(state.data_ptr<uint8_t>()), static_cast<size_t>(state.numel()));
+  return std::string(reinterpret_cast<const char*>(state.data_ptr<uint8_t>()),
+                     static_cast<size_t>(state.numel()));
 }
 
 void generator_from_bytes(at::Generator& gen, const std::string& bytes, const std::string& what) {
   auto expected = gen.get_state();
   if (static_cast<int64_t>(bytes.size()) != expected.numel()) {
-    throw CheckpointError(fmt::format("{}: random generator state has {} bytes (expected {})", what, bytes.size(),
-                                      expected.numel()));
+    throw CheckpointError(fmt::format("{}: random generator state has {} bytes (expected {})", what,
+                                      bytes.size(), expected.numel()));
   }
   auto state = torch::empty({static_cast<int64_t>(bytes.size())}, torch::kUInt8);
   std::memcpy(state.data_ptr<uint8_t>(), bytes.data(), bytes.size());
@@ -134,25 +141,31 @@ ModelFile load_model_file(const std::string& path) {
   f.header = c.header;
   try {
     if (c.header.value("program", std::string()) != kProgram) {
-      throw CheckpointError(fmt::format("'{}' was not written by cvae (program '{}' vs expected 'cvae')", path,
-                                        c.header.value("program", std::string("?"))));
+      throw CheckpointError(
+          fmt::format("'{}' was not written by cvae (program '{}' vs expected 'cvae')", path,
+                      c.header.value("program", std::string("?"))));
     }
     f.model = c.header.at("model").get<ModelConfig>();
     f.train = c.header.at("train").get<TrainConfig>();
     f.state = state_from_json(c.header.at("state"));
   } catch (const nlohmann::json::exception& e) {
-    throw CheckpointError(fmt::format("model file '{}' has an incomplete header ({})", path, e.what()));
+    throw CheckpointError(
+        fmt::format("model file '{}' has an incomplete header ({})", path, e.what()));
   }
   try {
     f.model.validate();
   } catch (const ConfigError& e) {
-    throw CheckpointError(fmt::format("model file '{}' holds an invalid model config: {}", path, e.what()));
+    throw CheckpointError(
+        fmt::format("model file '{}' holds an invalid model config: {}", path, e.what()));
   }
   auto it = c.blobs.find("weights");
-  if (it == c.blobs.end()) throw CheckpointError(fmt::format("model file '{}' has no weights", path));
+  if (it == c.blobs.end())
+    throw CheckpointError(fmt::format("model file '{}' has no weights", path));
   f.weights = std::move(it->second);
-  if (c.blobs.count("resume/weights") && c.blobs.count("resume/optimizer") && c.blobs.count("resume/generator")) {
-    f.resume = ResumeState{c.blobs["resume/weights"], c.blobs["resume/optimizer"], c.blobs["resume/generator"]};
+  if (c.blobs.count("resume/weights") && c.blobs.count("resume/optimizer") &&
+      c.blobs.count("resume/generator")) {
+    f.resume = ResumeState{c.blobs["resume/weights"], c.blobs["resume/optimizer"],
+                           c.blobs["resume/generator"]};
   }
   return f;
 }

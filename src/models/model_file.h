@@ -24,7 +24,7 @@ struct TrainingState {
   std::string shuffle_rng;     // std::mt19937_64 state at the start of the current epoch
   double best_val = std::numeric_limits<double>::infinity();
   int64_t best_epoch = 0;
-  double beta_now = 0;         // the KL weight at `step` (the schedule's state)
+  double beta_now = 0;  // the KL weight at `step` (the schedule's state)
   std::string data_source;
   int64_t train_examples = 0, val_examples = 0;
 };
@@ -40,9 +40,9 @@ struct ModelFile {
   ModelConfig model;
   TrainConfig train;
   TrainingState state;
-  std::string weights;               // serialized parameters used for inference (best by validation)
+  std::string weights;  // serialized parameters used for inference (best by validation)
   std::optional<ResumeState> resume;
-  nlohmann::json header;             // the raw header as read
+  nlohmann::json header;  // the raw header as read
 };
 
 // Named parameters and buffers of a module <-> bytes (a torch archive).
@@ -52,7 +52,8 @@ std::string module_to_bytes(torch::nn::Module& m);
 void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std::string& what);
 
 std::string optimizer_to_bytes(torch::optim::Optimizer& opt);
-void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes, const std::string& what);
+void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes,
+                          const std::string& what);
 
 std::string generator_to_bytes(const at::Generator& gen);
 void generator_from_bytes(at::Generator& gen, const std::string& bytes, const std::string& what);

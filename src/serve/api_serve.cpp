@@ -9,8 +9,8 @@
 #include "core/container.h"
 #include "core/runtime.h"
 #include "cvae/api.h"
-#include "cvae/version.h"
 #include "cvae/errors.h"
+#include "cvae/version.h"
 #include "data/dataset.h"
 #include "models/model_file.h"
 #include "serve/serve.h"
@@ -25,7 +25,8 @@ void ensure_parent(const std::string& path) {
   if (parent.empty()) return;
   std::error_code ec;
   fs::create_directories(parent, ec);
-  if (ec) throw IoError(fmt::format("cannot create directory '{}' ({})", parent.string(), ec.message()));
+  if (ec)
+    throw IoError(fmt::format("cannot create directory '{}' ({})", parent.string(), ec.message()));
 }
 
 void check_image_model(const ModelConfig& cfg, const std::string& what) {
@@ -35,7 +36,8 @@ void check_image_model(const ModelConfig& cfg, const std::string& what) {
   }
 }
 
-std::vector<std::string> row_names(const std::vector<ConditionSpec>& conds, const torch::Tensor& rows) {
+std::vector<std::string> row_names(const std::vector<ConditionSpec>& conds,
+                                   const torch::Tensor& rows) {
   std::vector<std::string> names;
   for (int64_t i = 0; i < rows.size(0); ++i) names.push_back(data::label_name(conds, rows[i]));
   return names;
@@ -50,10 +52,12 @@ GenerateResult generate(const GenerateRequest& req) {
     throw ConfigError(fmt::format("-n out of range (got {} vs expected 1..100000)", req.n));
   }
   if (!(req.temperature >= 0 && req.temperature <= 100)) {
-    throw ConfigError(fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
+    throw ConfigError(
+        fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
   }
   if (req.format != "png" && req.format != "idx") {
-    throw ConfigError(fmt::format("unknown --format (got '{}' vs expected png or idx)", req.format));
+    throw ConfigError(
+        fmt::format("unknown --format (got '{}' vs expected png or idx)", req.format));
   }
   core::set_threads(req.threads);
   models::ModelFile info;
@@ -62,7 +66,8 @@ GenerateResult generate(const GenerateRequest& req) {
   auto rows = data::parse_labels(conds, req.labels);
   const int64_t m = rows.size(0);
   if (m * req.n > 1000000) {
-    throw ConfigError(fmt::format("too many samples (got {} labels x {} vs expected at most 1000000)", m, req.n));
+    throw ConfigError(
+        fmt::format("too many samples (got {} labels x {} vs expected at most 1000000)", m, req.n));
   }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
   auto images = serve::sample(*model, rows, req.n, req.temperature, gen, req.sample_pixels);
@@ -98,8 +103,8 @@ TransferResult transfer(const TransferRequest& req) {
   if (req.indices.empty()) throw ConfigError("no --index given");
   for (auto i : req.indices) {
     if (i < 0 || i >= d.size()) {
-      throw ConfigError(fmt::format("--index out of range (got {} vs expected 0..{} for '{}')", i, d.size() - 1,
-                                    d.source));
+      throw ConfigError(fmt::format("--index out of range (got {} vs expected 0..{} for '{}')", i,
+                                    d.size() - 1, d.source));
     }
   }
   auto idx = torch::tensor(req.indices, torch::kInt64);
@@ -131,20 +136,22 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
   check_image_model(info.model, "interpolate");
   const auto& conds = info.model.conditions;
   auto from = data::parse_labels(conds, {req.label});
-  if (from.size(0) != 1) throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
+  if (from.size(0) != 1)
+    throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
   const int64_t z_dim = model->latent(), s = req.steps, r = req.rows;
-  auto alpha = torch::linspace(0.0, 1.0, s).view({1, s, 1});                 // (1, S, 1)
-  auto z0 = (torch::randn({r, 1, z_dim}, gen) * req.temperature);            // (R, 1, Z)
+  auto alpha = torch::linspace(0.0, 1.0, s).view({1, s, 1});       // (1, S, 1)
+  auto z0 = (torch::randn({r, 1, z_dim}, gen) * req.temperature);  // (R, 1, Z)
   auto z1 = (torch::randn({r, 1, z_dim}, gen) * req.temperature);
-  auto c_from = data::encode_conditions(conds, from);                          // (1, C)
+  auto c_from = data::encode_conditions(conds, from);  // (1, C)
   // Rows 1..R: from z0 to z1 at the fixed label.
   auto z = ((1 - alpha) * z0 + alpha * z1).reshape({r * s, z_dim});
   std::vector<torch::Tensor> parts = {serve::decode_mean(*model, z, c_from.expand({r * s, -1}))};
   int64_t grid_rows = r;
   if (!req.to_label.empty()) {
     auto to = data::parse_labels(conds, {req.to_label});
-    if (to.size(0) != 1) throw ConfigError(fmt::format("--to-label must name one label (got '{}')", req.to_label));
+    if (to.size(0) != 1)
+      throw ConfigError(fmt::format("--to-label must name one label (got '{}')", req.to_label));
     auto c_to = data::encode_conditions(conds, to);
     // Rows R+1..2R: one z (z0 of each row), the condition moving from one label to the other.
     auto a = alpha.view({1, s, 1});
@@ -175,23 +182,27 @@ std::string describe_model(const std::string& path, bool as_json) {
                       {"resumable", f.resume.has_value()}};
   if (as_json) return j.dump(2) + "\n";
   std::string out;
-  out += fmt::format("file            {} ({} bytes, format version {}, written by cvae {})\n", path, bytes,
-                     core::kContainerVersion, j["written_by"].get<std::string>());
-  out += fmt::format("model           {} encoder/decoder, {} likelihood, hidden {}, latent {}, {} parameters\n",
-                     f.model.arch, f.model.likelihood, fmt::join(f.model.hidden, ","), f.model.latent, params);
+  out += fmt::format("file            {} ({} bytes, format version {}, written by cvae {})\n", path,
+                     bytes, core::kContainerVersion, j["written_by"].get<std::string>());
+  out += fmt::format(
+      "model           {} encoder/decoder, {} likelihood, hidden {}, latent {}, {} parameters\n",
+      f.model.arch, f.model.likelihood, fmt::join(f.model.hidden, ","), f.model.latent, params);
   out += fmt::format("input shape     {}\n", fmt::join(f.model.input_shape, "x"));
   for (const auto& c : f.model.conditions) {
     out += fmt::format("condition       {} ({}, {} labels): {}\n", c.name, c.kind, c.labels.size(),
                        fmt::join(c.labels, " "));
   }
-  out += fmt::format("training        {} of {} epochs, {} steps, batch {}, lr {}, beta {}, kl warm-up {} epochs, seed {}\n",
-                     f.state.epochs_done, f.train.epochs, f.state.step, f.train.batch_size, f.train.lr, f.train.beta,
-                     f.train.kl_warmup, f.train.seed);
-  out += fmt::format("best val -ELBO  {} (epoch {})\n",
-                     std::isfinite(f.state.best_val) ? fmt::format("{:.3f} nats", f.state.best_val) : "n/a",
-                     f.state.best_epoch);
-  out += fmt::format("data            {} ({} train, {} validation)\n", f.state.data_source, f.state.train_examples,
-                     f.state.val_examples);
+  out += fmt::format(
+      "training        {} of {} epochs, {} steps, batch {}, lr {}, beta {}, kl warm-up {} epochs, "
+      "seed {}\n",
+      f.state.epochs_done, f.train.epochs, f.state.step, f.train.batch_size, f.train.lr,
+      f.train.beta, f.train.kl_warmup, f.train.seed);
+  out += fmt::format(
+      "best val -ELBO  {} (epoch {})\n",
+      std::isfinite(f.state.best_val) ? fmt::format("{:.3f} nats", f.state.best_val) : "n/a",
+      f.state.best_epoch);
+  out += fmt::format("data            {} ({} train, {} validation)\n", f.state.data_source,
+                     f.state.train_examples, f.state.val_examples);
   out += fmt::format("resumable       {}\n", f.resume ? "yes" : "no");
   return out;
 }

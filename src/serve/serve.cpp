@@ -18,12 +18,13 @@ torch::Tensor decode_mean(models::CVAEImpl& model, const torch::Tensor& z, const
   return model.likelihood().mean(model.decode(z, c)).reshape(shape);
 }
 
-torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n, double temperature,
-                     at::Generator& gen, bool sample_pixels) {
+torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
+                     double temperature, at::Generator& gen, bool sample_pixels) {
   torch::NoGradGuard no_grad;
   const int64_t total = rows.size(0) * n;
-  auto z = torch::randn({total, model.latent()}, gen) * temperature;                        // (N, Z)
-  auto c = data::encode_conditions(model.config().conditions, rows.repeat_interleave(n, 0));  // (N, C)
+  auto z = torch::randn({total, model.latent()}, gen) * temperature;  // (N, Z)
+  auto c =
+      data::encode_conditions(model.config().conditions, rows.repeat_interleave(n, 0));  // (N, C)
   if (!sample_pixels) return decode_mean(model, z, c);
   auto shape = model.config().input_shape;
   shape.insert(shape.begin(), total);
@@ -36,9 +37,9 @@ torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const to
   const auto& conds = model.config().conditions;
   const int64_t n = x.size(0), t = targets.size(0);
   auto mu = model.encode(x, data::encode_conditions(conds, y)).first;  // (N, Z)
-  auto z = mu.repeat_interleave(t, 0);                                   // (N*T, Z)
-  auto c = data::encode_conditions(conds, targets.repeat({n, 1}));       // (N*T, C)
-  auto out = decode_mean(model, z, c);                                   // (N*T, S...)
+  auto z = mu.repeat_interleave(t, 0);                                 // (N*T, Z)
+  auto c = data::encode_conditions(conds, targets.repeat({n, 1}));     // (N*T, C)
+  auto out = decode_mean(model, z, c);                                 // (N*T, S...)
   auto shape = out.sizes().vec();
   shape[0] = t;
   shape.insert(shape.begin(), n);
@@ -50,13 +51,15 @@ std::vector<uint8_t> to_bytes(const torch::Tensor& images) {
   return std::vector<uint8_t>(b.data_ptr<uint8_t>(), b.data_ptr<uint8_t>() + b.numel());
 }
 
-void write_png_grid(const std::string& path, const torch::Tensor& images, int64_t rows, int64_t cols) {
+void write_png_grid(const std::string& path, const torch::Tensor& images, int64_t rows,
+                    int64_t cols) {
   if (images.dim() != 4 || (images.size(1) != 1 && images.size(1) != 3)) {
-    throw ConfigError(fmt::format("PNG output needs images of shape C x H x W with C = 1 or 3 (got {} dims)",
-                                  images.dim() - 1));
+    throw ConfigError(
+        fmt::format("PNG output needs images of shape C x H x W with C = 1 or 3 (got {} dims)",
+                    images.dim() - 1));
   }
-  auto grid = data::make_grid(to_bytes(images), images.size(0), images.size(1), images.size(2), images.size(3),
-                              rows, cols);
+  auto grid = data::make_grid(to_bytes(images), images.size(0), images.size(1), images.size(2),
+                              images.size(3), rows, cols);
   data::write_png(path, grid);
 }
 

@@ -15,8 +15,8 @@ namespace cvae::serve {
 
 // Draws n samples per label row: z ~ N(0, temperature^2 I), x = mean (or a draw)
 // of p(x | z, c). rows (M, K) label indices -> (M*n, S...) in [0, 1], label-major.
-torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n, double temperature,
-                     at::Generator& gen, bool sample_pixels);
+torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
+                     double temperature, at::Generator& gen, bool sample_pixels);
 
 // Decodes z with conditions c and returns images in [0, 1]: z (N, Z), c (N, C) -> (N, S...)
 torch::Tensor decode_mean(models::CVAEImpl& model, const torch::Tensor& z, const torch::Tensor& c);
@@ -30,7 +30,8 @@ torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const to
 std::vector<uint8_t> to_bytes(const torch::Tensor& images);
 
 // Writes images (N, C, H, W) in [0, 1] as a PNG grid of rows x cols tiles.
-void write_png_grid(const std::string& path, const torch::Tensor& images, int64_t rows, int64_t cols);
+void write_png_grid(const std::string& path, const torch::Tensor& images, int64_t rows,
+                    int64_t cols);
 
 // Writes images and a label per image as PREFIX-images-idx3-ubyte and
 // PREFIX-labels-idx1-ubyte (the MNIST layout; colour images as N x C x H x W).

@@ -1,7 +1,11 @@
 // The training loop: Adam on -ELBO with a KL warm-up, validation every epoch,
 // the best model by validation kept, atomic saves, exact resume and a guard
 // against non-finite losses.
+#include <signal.h>
+#include <sys/types.h>
+
 #include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -56,7 +60,8 @@ std::string rng_to_string(const std::mt19937_64& rng) {
 void rng_from_string(std::mt19937_64& rng, const std::string& s, const std::string& path) {
   std::istringstream is(s);
   is >> rng;
-  if (is.fail()) throw CheckpointError(fmt::format("model file '{}' has an unreadable shuffle state", path));
+  if (is.fail())
+    throw CheckpointError(fmt::format("model file '{}' has an unreadable shuffle state", path));
 }
 
 // Checks early that the output directory exists (creating it) and is writable,
@@ -65,8 +70,22 @@ void prepare_output(const std::string& out) {
   fs::path parent = fs::path(out).parent_path();
   std::error_code ec;
   if (!parent.empty()) fs::create_directories(parent, ec);
-  if (ec) throw IoError(fmt::format("cannot create directory '{}' ({})", parent.string(), ec.message()));
-  if (fs::is_directory(out)) throw IoError(fmt::format("output '{}' is a directory (expected a file path)", out));
+  if (ec)
+    throw IoError(fmt::format("cannot create directory '{}' ({})", parent.string(), ec.message()));
+  if (fs::is_directory(out))
+    throw IoError(fmt::format("output '{}' is a directory (expected a file path)", out));
+  // Temporaries left by a process that was killed while saving (FILE.tmp.PID of
+  // a PID that no longer runs) are removed.
+  const std::string stem = fs::path(out).filename().string() + ".tmp.";
+  const fs::path dir = parent.empty() ? fs::path(".") : parent;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind(stem, 0) != 0) continue;
+    const std::string pid = name.substr(stem.size());
+    if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH)
+      fs::remove(e.path(), ec);
+  }
   const std::string probe = out + ".probe";
   core::write_file_atomic(probe, std::string("probe"));
   fs::remove(probe, ec);
@@ -87,7 +106,8 @@ struct Sums {
 };
 
 // -ELBO on a dataset with fixed noise (so epochs are comparable). beta as in training.
-Sums evaluate_loss(models::CVAEImpl& model, const data::Dataset& d, int64_t batch, double beta, uint64_t seed) {
+Sums evaluate_loss(models::CVAEImpl& model, const data::Dataset& d, int64_t batch, double beta,
+                   uint64_t seed) {
   torch::NoGradGuard no_grad;
   Sums s;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
@@ -109,7 +129,8 @@ std::string default_metrics_path(const std::string& out) {
 }  // namespace
 
 TrainResult train(const TrainRequest& req) {
-  if (req.out.empty() && req.resume.empty()) throw ConfigError("no output path given (expected --out FILE)");
+  if (req.out.empty() && req.resume.empty())
+    throw ConfigError("no output path given (expected --out FILE)");
   const std::string out = req.out.empty() ? req.resume : req.out;
 
   models::ModelFile prev;
@@ -119,7 +140,8 @@ TrainResult train(const TrainRequest& req) {
   if (resuming) {
     prev = models::load_model_file(req.resume);
     if (!prev.resume) {
-      throw CheckpointError(fmt::format("model file '{}' has no training state to resume from", req.resume));
+      throw CheckpointError(
+          fmt::format("model file '{}' has no training state to resume from", req.resume));
     }
     mcfg = prev.model;
     const int threads = tcfg.threads;
@@ -170,7 +192,8 @@ TrainResult train(const TrainRequest& req) {
   const int64_t steps_per_epoch = (n + bs - 1) / bs;
   const double warmup_steps = tcfg.kl_warmup * static_cast<double>(steps_per_epoch);
   auto beta_at = [&](int64_t step) {
-    return warmup_steps > 0 ? tcfg.beta * std::min(1.0, static_cast<double>(step) / warmup_steps) : tcfg.beta;
+    return warmup_steps > 0 ? tcfg.beta * std::min(1.0, static_cast<double>(step) / warmup_steps)
+                            : tcfg.beta;
   };
 
   auto save = [&]() {
@@ -187,20 +210,34 @@ TrainResult train(const TrainRequest& req) {
   TrainResult result;
   result.model_path = out;
   result.metrics_path = req.metrics.empty() ? default_metrics_path(out) : req.metrics;
-  std::ofstream metrics(result.metrics_path, resuming ? std::ios::app : std::ios::trunc);
-  if (!metrics) throw IoError(fmt::format("cannot open metrics file '{}' for writing", result.metrics_path));
+  // Opened at the first epoch's end, so a run that fails before then leaves an
+  // earlier metrics file alone; a fresh run then replaces it, a resumed one appends.
+  std::ofstream metrics;
+  auto write_metrics = [&](const nlohmann::json& line) {
+    if (!metrics.is_open()) {
+      metrics.open(result.metrics_path, resuming ? std::ios::app : std::ios::trunc);
+      if (!metrics)
+        throw IoError(
+            fmt::format("cannot open metrics file '{}' for writing", result.metrics_path));
+    }
+    metrics << line.dump() << "\n" << std::flush;
+    if (!metrics) throw IoError(fmt::format("cannot write metrics file '{}'", result.metrics_path));
+  };
 
   const bool bar = req.progress < 0 ? core::stderr_is_terminal() : req.progress == 1;
   SignalScope signals;
   int64_t steps_this_run = 0;
   auto stop_requested = [&] {
-    return g_signal.load() != 0 || (req.stop_after_steps > 0 && steps_this_run >= req.stop_after_steps);
+    return g_signal.load() != 0 ||
+           (req.stop_after_steps > 0 && steps_this_run >= req.stop_after_steps);
   };
 
   if (!req.quiet) {
-    fmt::print(stderr, "training on {} examples ({} validation) of shape {}, {} labels; {} steps/epoch, epochs {}..{}\n",
-               n, val_set.size(), fmt::join(mcfg.input_shape, "x"), condition_width(mcfg.conditions),
-               steps_per_epoch, st.epochs_done + 1, tcfg.epochs);
+    fmt::print(stderr,
+               "training on {} examples ({} validation) of shape {}, {} labels; {} steps/epoch, "
+               "epochs {}..{}\n",
+               n, val_set.size(), fmt::join(mcfg.input_shape, "x"),
+               condition_width(mcfg.conditions), steps_per_epoch, st.epochs_done + 1, tcfg.epochs);
   }
 
   for (int64_t epoch = st.epochs_done + 1; epoch <= tcfg.epochs; ++epoch) {
@@ -212,7 +249,8 @@ TrainResult train(const TrainRequest& req) {
     std::shuffle(perm.begin(), perm.end(), shuffle_rng);
     auto perm_t = torch::tensor(perm, torch::kInt64);
 
-    core::Progress progress(fmt::format("epoch {}/{}", epoch, tcfg.epochs), steps_per_epoch, bar, req.quiet);
+    core::Progress progress(fmt::format("epoch {}/{}", epoch, tcfg.epochs), steps_per_epoch, bar,
+                            req.quiet);
     Sums sums;
     model->train();
     for (int64_t b = st.batch_in_epoch; b < steps_per_epoch; ++b) {
@@ -225,23 +263,28 @@ TrainResult train(const TrainRequest& req) {
       if (req.inject_nan_at_step == st.step + 1) terms.loss = terms.loss * std::nan("");
       const double loss = terms.loss.item<double>();
       if (!std::isfinite(loss)) {
-        throw NumericError(fmt::format("non-finite loss ({}) at epoch {}, step {}; training stopped and the model "
-                                       "file '{}' holds the last good state (try a lower --lr or --grad-clip)",
-                                       loss, epoch, st.step + 1, out));
+        throw NumericError(
+            fmt::format("non-finite loss ({}) at epoch {}, step {}; training stopped and the model "
+                        "file '{}' holds the last good state (try a lower --lr or --grad-clip)",
+                        loss, epoch, st.step + 1, out));
       }
       opt.zero_grad();
       terms.loss.backward();
-      if (tcfg.grad_clip > 0) torch::nn::utils::clip_grad_norm_(model->parameters(), tcfg.grad_clip);
+      if (tcfg.grad_clip > 0)
+        torch::nn::utils::clip_grad_norm_(model->parameters(), tcfg.grad_clip);
       opt.step();
       ++st.step;
       ++steps_this_run;
       st.beta_now = beta;
       sums.add(terms, beta);
-      progress.update(b + 1, fmt::format("loss {:.2f} recon {:.2f} kl {:.2f} | {:.0f} ex/s",
-                                         sums.mean(sums.loss), sums.mean(sums.recon), sums.mean(sums.kl),
-                                         static_cast<double>(sums.n) / std::max(1e-9, progress.elapsed_seconds())));
+      progress.update(
+          b + 1,
+          fmt::format("loss {:.2f} recon {:.2f} kl {:.2f} | {:.0f} ex/s", sums.mean(sums.loss),
+                      sums.mean(sums.recon), sums.mean(sums.kl),
+                      static_cast<double>(sums.n) / std::max(1e-9, progress.elapsed_seconds())));
       const bool last_batch = b + 1 == steps_per_epoch;
-      if (!last_batch && ((tcfg.save_every > 0 && st.step % tcfg.save_every == 0) || stop_requested())) {
+      if (!last_batch &&
+          ((tcfg.save_every > 0 && st.step % tcfg.save_every == 0) || stop_requested())) {
         st.batch_in_epoch = b + 1;
         save();
         if (stop_requested()) {
@@ -279,9 +322,10 @@ TrainResult train(const TrainRequest& req) {
       m.val_kl = m.train_kl;
     }
     if (!std::isfinite(m.val_loss)) {
-      throw NumericError(fmt::format("non-finite validation loss at epoch {}; the model file '{}' holds the last "
-                                     "good state",
-                                     epoch, out));
+      throw NumericError(
+          fmt::format("non-finite validation loss at epoch {}; the model file '{}' holds the last "
+                      "good state",
+                      epoch, out));
     }
     if (val_set.size() == 0 || m.val_loss < st.best_val) {
       st.best_val = m.val_loss;
@@ -304,11 +348,13 @@ TrainResult train(const TrainRequest& req) {
                            {"seconds", m.seconds},
                            {"examples_per_second", m.examples_per_second},
                            {"best", m.best}};
-    metrics << line.dump() << "\n" << std::flush;
+    write_metrics(line);
     if (!req.quiet) {
-      fmt::print(stderr, "epoch {}/{}  train {:.2f} (recon {:.2f}, kl {:.2f})  val {:.2f}  beta {:.2f}  {:.1f}s  {:.0f} ex/s{}\n",
-                 epoch, tcfg.epochs, m.train_loss, m.train_recon, m.train_kl, m.val_loss, m.beta, m.seconds,
-                 m.examples_per_second, m.best ? "  *best" : "");
+      fmt::print(stderr,
+                 "epoch {}/{}  train {:.2f} (recon {:.2f}, kl {:.2f})  val {:.2f}  beta {:.2f}  "
+                 "{:.1f}s  {:.0f} ex/s{}\n",
+                 epoch, tcfg.epochs, m.train_loss, m.train_recon, m.train_kl, m.val_loss, m.beta,
+                 m.seconds, m.examples_per_second, m.best ? "  *best" : "");
     }
     result.epochs.push_back(m);
     if (stop_requested() && epoch < tcfg.epochs) {

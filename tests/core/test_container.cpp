@@ -47,7 +47,8 @@ TEST(Container, EveryTruncationIsAClearError) {
     const std::string msg = error_of(bytes.substr(0, len));
     ASSERT_FALSE(msg.empty()) << "truncated to " << len << " bytes was accepted";
     if (len >= 8) {
-      EXPECT_TRUE(msg.find("truncated") != std::string::npos || msg.find("corrupt") != std::string::npos)
+      EXPECT_TRUE(msg.find("truncated") != std::string::npos ||
+                  msg.find("corrupt") != std::string::npos)
           << len << ": " << msg;
     }
   }
@@ -83,7 +84,8 @@ TEST(AtomicFile, FailedWriteLeavesPreviousFileAndNoTemporary) {
   fs::create_directories(blocked + "/inner");
   EXPECT_THROW(write_file_atomic(blocked, std::string("new")), IoError);
   // A missing directory: cannot even create the temporary file.
-  EXPECT_THROW(write_file_atomic((dir / "no/such/dir/m.cvae").string(), std::string("new")), IoError);
+  EXPECT_THROW(write_file_atomic((dir / "no/such/dir/m.cvae").string(), std::string("new")),
+               IoError);
   // A full disk, simulated with a file-size limit (writes past it fail with EFBIG).
   {
     struct rlimit old_limit {};
@@ -96,7 +98,8 @@ TEST(AtomicFile, FailedWriteLeavesPreviousFileAndNoTemporary) {
       write_file_atomic(target, std::string(1 << 16, 'x'));
       ADD_FAILURE() << "a write past the file-size limit succeeded";
     } catch (const IoError& e) {
-      EXPECT_NE(std::string(e.what()).find("previous file is untouched"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("previous file is untouched"), std::string::npos)
+          << e.what();
     }
     ::setrlimit(RLIMIT_FSIZE, &old_limit);
     std::signal(SIGXFSZ, old_handler);

@@ -17,7 +17,8 @@
 namespace cvae {
 namespace {
 
-ModelConfig tiny_config(std::vector<int64_t> shape, int64_t classes, std::vector<int64_t> hidden, int64_t latent) {
+ModelConfig tiny_config(std::vector<int64_t> shape, int64_t classes, std::vector<int64_t> hidden,
+                        int64_t latent) {
   ModelConfig cfg;
   cfg.input_shape = std::move(shape);
   ConditionSpec spec;
@@ -42,8 +43,9 @@ TEST(TwinFixture, ForwardLossAndGradientsMatchPyTorch) {
   ASSERT_TRUE(in) << "missing fixture twin_tiny.json";
   nlohmann::json fx = nlohmann::json::parse(in);
   const auto& cfgj = fx["config"];
-  auto cfg = tiny_config(cfgj["input_shape"].get<std::vector<int64_t>>(), cfgj["classes"].get<int64_t>(),
-                         cfgj["hidden"].get<std::vector<int64_t>>(), cfgj["latent"].get<int64_t>());
+  auto cfg =
+      tiny_config(cfgj["input_shape"].get<std::vector<int64_t>>(), cfgj["classes"].get<int64_t>(),
+                  cfgj["hidden"].get<std::vector<int64_t>>(), cfgj["latent"].get<int64_t>());
   models::CVAE model(cfg);
   {
     torch::NoGradGuard ng;
@@ -121,7 +123,8 @@ TEST(GradientCheck, ElboLossMatchesFiniteDifferences) {
         numeric = (up - down) / (2 * h);
       }
       const double analytic = gflat[i].item<double>();
-      EXPECT_NEAR(analytic, numeric, 1e-6 * std::max(1.0, std::abs(numeric))) << p.key() << "[" << i << "]";
+      EXPECT_NEAR(analytic, numeric, 1e-6 * std::max(1.0, std::abs(numeric)))
+          << p.key() << "[" << i << "]";
       ++checked;
     }
   }
@@ -191,10 +194,12 @@ TEST(IwaeBound, ApproachesExactMarginalLikelihood) {
 
     auto gen = at::make_generator<at::CPUGeneratorImpl>(9);
     auto xi = x[i].unsqueeze(0), ci = c[i].unsqueeze(0);
-    const double iw_many = eval::iwae_nll(*model, xi, ci, 20000, gen, /*max_rows=*/4096).item<double>();
+    const double iw_many =
+        eval::iwae_nll(*model, xi, ci, 20000, gen, /*max_rows=*/4096).item<double>();
     // Average single-sample bound (the ELBO) over many draws.
     double elbo = 0;
-    for (int r = 0; r < 200; ++r) elbo += eval::iwae_nll(*model, xi, ci, 1, gen).item<double>() / 200;
+    for (int r = 0; r < 200; ++r)
+      elbo += eval::iwae_nll(*model, xi, ci, 1, gen).item<double>() / 200;
     EXPECT_NEAR(iw_many, exact, 0.02) << "example " << i;
     EXPECT_GE(elbo, exact - 0.02) << "the ELBO is a lower bound on log p, so -ELBO >= -log p";
     EXPECT_LE(iw_many, elbo + 1e-9);
@@ -203,13 +208,14 @@ TEST(IwaeBound, ApproachesExactMarginalLikelihood) {
 
 TEST(ActiveUnits, CountsDimensionsWithVaryingPosteriorMeans) {
   auto mu = torch::zeros({100, 4});
-  mu.select(1, 0).copy_(torch::linspace(-1, 1, 100));      // var ~ 0.34: active
-  mu.select(1, 2).copy_(torch::linspace(-0.05, 0.05, 100)); // var ~ 0.0009: inactive
+  mu.select(1, 0).copy_(torch::linspace(-1, 1, 100));        // var ~ 0.34: active
+  mu.select(1, 2).copy_(torch::linspace(-0.05, 0.05, 100));  // var ~ 0.0009: inactive
   EXPECT_EQ(eval::active_units(mu), 1);
 }
 
 TEST(Conditions, OneHotAndLabelParsing) {
-  std::vector<ConditionSpec> conds = {{"accent", "categorical", {"a", "b"}}, {"word", "categorical", {"x", "y", "z"}}};
+  std::vector<ConditionSpec> conds = {{"accent", "categorical", {"a", "b"}},
+                                      {"word", "categorical", {"x", "y", "z"}}};
   auto y = torch::tensor({1, 2}, torch::kInt64).view({1, 2});
   auto c = data::encode_conditions(conds, y);
   ASSERT_EQ(c.sizes(), (std::vector<int64_t>{1, 5}));
@@ -227,7 +233,8 @@ TEST(Conditions, OneHotAndLabelParsing) {
   }
   EXPECT_THROW(data::parse_labels(conds, {"accent=a"}), ConfigError);  // word missing
   std::vector<ConditionSpec> digits = {{"label", "categorical", {"0", "1", "2"}}};
-  EXPECT_TRUE(torch::equal(data::parse_labels(digits, {"2,0"}).view({-1}), torch::tensor({2, 0}, torch::kInt64)));
+  EXPECT_TRUE(torch::equal(data::parse_labels(digits, {"2,0"}).view({-1}),
+                           torch::tensor({2, 0}, torch::kInt64)));
   EXPECT_THROW(data::parse_labels(digits, {"3"}), ConfigError);
 }
 

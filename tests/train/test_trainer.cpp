@@ -52,7 +52,8 @@ void expect_same_parameters(const std::string& a, const std::string& b) {
   models::module_from_bytes(*lb, fb.resume->weights, "b");
   auto qa = la->named_parameters();
   auto qb = lb->named_parameters();
-  for (const auto& p : qa) EXPECT_TRUE(torch::equal(p.value(), qb[p.key()])) << "latest " << p.key();
+  for (const auto& p : qa)
+    EXPECT_TRUE(torch::equal(p.value(), qb[p.key()])) << "latest " << p.key();
 }
 
 class TrainerTest : public ::testing::Test {
@@ -76,7 +77,7 @@ TEST_F(TrainerTest, ResumeMidEpochEndsWithSameWeightsAsUninterruptedRun) {
 
   auto part = toy_request(data_, path("part.cvae"), 4);
   const int64_t steps_per_epoch = (270 + 31) / 32;  // 300 minus 10% validation, batch 32
-  part.stop_after_steps = steps_per_epoch + 3;       // in the middle of epoch 2
+  part.stop_after_steps = steps_per_epoch + 3;      // in the middle of epoch 2
   TrainResult b = train(part);
   ASSERT_TRUE(b.interrupted);
   EXPECT_EQ(b.steps, steps_per_epoch + 3);
@@ -188,7 +189,7 @@ TEST_F(TrainerTest, SamplesForEachLabelLandNearestThatLabel) {
   auto rows = data::parse_labels(f.model.conditions, {"all"});
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
   auto samples = serve::sample(*model, rows, 50, 1.0, gen, false).flatten(1);  // (150, D)
-  auto dist = torch::cdist(samples, centres);                                 // (150, 3)
+  auto dist = torch::cdist(samples, centres);                                  // (150, 3)
   auto nearest = dist.argmin(1);
   for (int64_t k = 0; k < classes; ++k) {
     auto hits = (nearest.slice(0, k * 50, (k + 1) * 50) == k).sum().item<int64_t>();

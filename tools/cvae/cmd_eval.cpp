@@ -7,7 +7,8 @@
 namespace cvae::cli {
 
 void add_eval(CLI::App& app) {
-  auto* sub = app.add_subcommand("eval", "Evaluate a model: -ELBO, importance-sampled -log p(x|c), KL, active units");
+  auto* sub = app.add_subcommand(
+      "eval", "Evaluate a model: -ELBO, importance-sampled -log p(x|c), KL, active units");
   struct State {
     EvalRequest req;
     DataOptions data;
@@ -21,7 +22,8 @@ void add_eval(CLI::App& app) {
   sub->add_option("--iw-samples", r.iw_samples, "Importance samples K for -log p(x|c) (0 = skip)")
       ->capture_default_str();
   sub->add_option("--batch-size", r.batch_size, "Examples per batch")->capture_default_str();
-  sub->add_option("--limit", r.limit, "Evaluate only the first N examples (0 = all)")->capture_default_str();
+  sub->add_option("--limit", r.limit, "Evaluate only the first N examples (0 = all)")
+      ->capture_default_str();
   sub->add_option("--seed", r.seed, "Random seed")->capture_default_str();
   sub->add_option("--threads", r.threads, "Threads (0 = all cores)")->capture_default_str();
   sub->add_option("--json", s->json, "Also write the results as JSON to this file");
@@ -36,7 +38,8 @@ void add_eval(CLI::App& app) {
     if (e.iw_samples > 0) fmt::print("  -log p(x|c), K={:<6}{:10.3f}\n", e.iw_samples, e.iw_nll);
     fmt::print("  active units          {:>6} of {}\n", e.active_units, e.kl_per_dim.size());
     std::string dims;
-    for (size_t i = 0; i < e.kl_per_dim.size(); ++i) dims += fmt::format("{}{:.2f}", i ? " " : "", e.kl_per_dim[i]);
+    for (size_t i = 0; i < e.kl_per_dim.size(); ++i)
+      dims += fmt::format("{}{:.2f}", i ? " " : "", e.kl_per_dim[i]);
     fmt::print("  KL per dimension      {}\n", dims);
     fmt::print("  time                  {:.1f} s\n", e.seconds);
     if (!s->json.empty()) {

@@ -10,13 +10,16 @@ void add_generate(CLI::App& app) {
   auto* sub = app.add_subcommand("generate", "Generate new examples for the labels you choose");
   auto r = std::make_shared<GenerateRequest>();
   sub->add_option("--model", r->model, "Model file")->required();
-  sub->add_option("--label", r->labels,
-                  "Label name(s): '3', '3,5,7' or 'all' (several conditions: 'name=value+name=value')")
+  sub->add_option(
+         "--label", r->labels,
+         "Label name(s): '3', '3,5,7' or 'all' (several conditions: 'name=value+name=value')")
       ->capture_default_str();
   sub->add_option("-n,--count", r->n, "Samples per label")->capture_default_str();
-  sub->add_option("--temperature", r->temperature, "Scale of the prior's standard deviation")->capture_default_str();
+  sub->add_option("--temperature", r->temperature, "Scale of the prior's standard deviation")
+      ->capture_default_str();
   sub->add_option("--seed", r->seed, "Random seed (same seed, same output)")->capture_default_str();
-  sub->add_flag("--sample-pixels", r->sample_pixels, "Draw pixels from p(x|z,c) instead of showing its mean");
+  sub->add_flag("--sample-pixels", r->sample_pixels,
+                "Draw pixels from p(x|z,c) instead of showing its mean");
   sub->add_option("--format", r->format, "png (grid, one row per label) or idx")
       ->capture_default_str()
       ->check(CLI::IsMember({"png", "idx"}));
@@ -24,8 +27,9 @@ void add_generate(CLI::App& app) {
   sub->add_option("--threads", r->threads, "Threads (0 = all cores)")->capture_default_str();
   sub->callback([r] {
     GenerateResult res = generate(*r);
-    fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n", fmt::join(res.files, " and "), res.count,
-               r->n, res.labels.size(), fmt::join(res.labels, " "));
+    fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n",
+               fmt::join(res.files, " and "), res.count, r->n, res.labels.size(),
+               fmt::join(res.labels, " "));
   });
 }
 

@@ -7,14 +7,17 @@ namespace cvae::cli {
 
 void add_interpolate(CLI::App& app) {
   auto* sub = app.add_subcommand(
-      "interpolate", "Walk between two latent points for one label, or between two labels at one latent point");
+      "interpolate",
+      "Walk between two latent points for one label, or between two labels at one latent point");
   auto r = std::make_shared<InterpolateRequest>();
   sub->add_option("--model", r->model, "Model file")->required();
   sub->add_option("--label", r->label, "Label of the latent walk")->required();
-  sub->add_option("--to-label", r->to_label, "Also walk from --label to this label at a fixed latent point");
+  sub->add_option("--to-label", r->to_label,
+                  "Also walk from --label to this label at a fixed latent point");
   sub->add_option("--steps", r->steps, "Images per walk")->capture_default_str();
   sub->add_option("--rows", r->rows, "Independent walks")->capture_default_str();
-  sub->add_option("--temperature", r->temperature, "Scale of the prior's standard deviation for the end points")
+  sub->add_option("--temperature", r->temperature,
+                  "Scale of the prior's standard deviation for the end points")
       ->capture_default_str();
   sub->add_option("--seed", r->seed, "Random seed")->capture_default_str();
   sub->add_option("--out", r->out, "Output PNG")->capture_default_str();

@@ -19,33 +19,45 @@ void add_train(CLI::App& app) {
   auto s = std::make_shared<State>();
   auto& r = s->req;
   s->data.add(*sub, true);
-  sub->add_option("--out", r.out, "Model file to write (atomically, at every epoch); default with --resume: that file");
-  sub->add_option("--resume", r.resume, "Continue the run saved in this model file (config and state come from it)");
-  auto* epochs = sub->add_option("--epochs", r.train.epochs, "Total epochs (with --resume: the new total)")
-                     ->capture_default_str();
+  sub->add_option(
+      "--out", r.out,
+      "Model file to write (atomically, at every epoch); default with --resume: that file");
+  sub->add_option("--resume", r.resume,
+                  "Continue the run saved in this model file (config and state come from it)");
+  auto* epochs =
+      sub->add_option("--epochs", r.train.epochs, "Total epochs (with --resume: the new total)")
+          ->capture_default_str();
   sub->add_option("--batch-size", r.train.batch_size, "Examples per step")->capture_default_str();
   sub->add_option("--lr", r.train.lr, "Adam learning rate")->capture_default_str();
-  sub->add_option("--hidden", s->hidden, "Hidden layer widths, comma-separated; the decoder mirrors them")
+  sub->add_option("--hidden", s->hidden,
+                  "Hidden layer widths, comma-separated; the decoder mirrors them")
       ->capture_default_str();
   sub->add_option("--latent", r.model.latent, "Latent dimensions Z")->capture_default_str();
   sub->add_option("--beta", r.train.beta, "Weight of the KL term")->capture_default_str();
-  sub->add_option("--kl-warmup", r.train.kl_warmup, "Epochs over which the KL weight rises from 0 to --beta")
+  sub->add_option("--kl-warmup", r.train.kl_warmup,
+                  "Epochs over which the KL weight rises from 0 to --beta")
       ->capture_default_str();
-  sub->add_option("--grad-clip", r.train.grad_clip, "Clip the global gradient norm to this (0 = off)")
+  sub->add_option("--grad-clip", r.train.grad_clip,
+                  "Clip the global gradient norm to this (0 = off)")
       ->capture_default_str();
-  sub->add_option("--val-fraction", r.train.val_fraction, "Share of the training split held out for validation")
+  sub->add_option("--val-fraction", r.train.val_fraction,
+                  "Share of the training split held out for validation")
       ->capture_default_str();
-  sub->add_option("--save-every", r.train.save_every, "Also save every N steps (0 = at the end of each epoch only)")
+  sub->add_option("--save-every", r.train.save_every,
+                  "Also save every N steps (0 = at the end of each epoch only)")
       ->capture_default_str();
   sub->add_option("--threads", r.train.threads, "Threads (0 = all cores)")->capture_default_str();
-  sub->add_option("--seed", r.train.seed, "Random seed (initialisation, shuffling, noise)")->capture_default_str();
-  sub->add_option("--metrics", r.metrics, "JSON-lines metrics file (default: beside --out, *.metrics.jsonl)");
+  sub->add_option("--seed", r.train.seed, "Random seed (initialisation, shuffling, noise)")
+      ->capture_default_str();
+  sub->add_option("--metrics", r.metrics,
+                  "JSON-lines metrics file (default: beside --out, *.metrics.jsonl)");
   sub->add_option("--progress", s->progress, "auto (bar on a terminal), bar, plain or none")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "bar", "plain", "none"}));
   sub->callback([s, epochs] {
     auto& r = s->req;
-    if (r.out.empty() && r.resume.empty()) throw ConfigError("no output path given (expected --out FILE)");
+    if (r.out.empty() && r.resume.empty())
+      throw ConfigError("no output path given (expected --out FILE)");
     r.data = s->data.resolve();
     r.model.hidden = parse_int_list("--hidden", s->hidden);
     if (!r.resume.empty() && epochs->count() > 0) r.resume_epochs = r.train.epochs;
@@ -53,13 +65,13 @@ void add_train(CLI::App& app) {
     r.quiet = s->progress == "none";
     TrainResult res = train(r);
     if (res.interrupted) {
-      fmt::print("interrupted after {} steps ({} epochs complete); saved {}\n", res.steps, res.epochs_done,
-                 res.model_path);
+      fmt::print("interrupted after {} steps ({} epochs complete); saved {}\n", res.steps,
+                 res.epochs_done, res.model_path);
       fmt::print("continue with: cvae train --resume {} --data {}\n", res.model_path, r.data.path);
       std::exit(130);
     }
-    fmt::print("wrote {} ({} epochs, {} steps; best validation -ELBO {:.3f} nats)\n", res.model_path,
-               res.epochs_done, res.steps, res.best_val_loss);
+    fmt::print("wrote {} ({} epochs, {} steps; best validation -ELBO {:.3f} nats)\n",
+               res.model_path, res.epochs_done, res.steps, res.best_val_loss);
     fmt::print("metrics in {}\n", res.metrics_path);
   });
 }

@@ -7,8 +7,9 @@
 namespace cvae::cli {
 
 void add_transfer(CLI::App& app) {
-  auto* sub = app.add_subcommand(
-      "transfer", "Encode real examples with their own label and decode them with other labels (style transfer)");
+  auto* sub = app.add_subcommand("transfer",
+                                 "Encode real examples with their own label and decode them with "
+                                 "other labels (style transfer)");
   struct State {
     TransferRequest req;
     DataOptions data;
@@ -17,10 +18,14 @@ void add_transfer(CLI::App& app) {
   auto& r = s->req;
   sub->add_option("--model", r.model, "Model file")->required();
   s->data.add(*sub, true);
-  sub->add_option("--split", r.split, "test or train")->capture_default_str()->check(CLI::IsMember({"test", "train"}));
-  sub->add_option("--index", r.indices, "Example index(es) in the split, one row each")->capture_default_str();
+  sub->add_option("--split", r.split, "test or train")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"test", "train"}));
+  sub->add_option("--index", r.indices, "Example index(es) in the split, one row each")
+      ->capture_default_str();
   sub->add_option("--to-label", r.to_labels, "Target label(s), or all")->capture_default_str();
-  sub->add_option("--out", r.out, "Output PNG: per row, the original then one image per target label")
+  sub->add_option("--out", r.out,
+                  "Output PNG: per row, the original then one image per target label")
       ->capture_default_str();
   sub->add_option("--threads", r.threads, "Threads (0 = all cores)")->capture_default_str();
   sub->callback([s] {

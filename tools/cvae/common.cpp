@@ -20,7 +20,8 @@ std::vector<int64_t> parse_int_list(const std::string& option, const std::string
       used = 0;
     }
     if (item.empty() || used != item.size()) {
-      throw ConfigError(fmt::format("{} is not a comma-separated list of integers (got '{}')", option, text));
+      throw ConfigError(
+          fmt::format("{} is not a comma-separated list of integers (got '{}')", option, text));
     }
     out.push_back(v);
     start = end + 1;
@@ -29,12 +30,15 @@ std::vector<int64_t> parse_int_list(const std::string& option, const std::string
 }
 
 void DataOptions::add(CLI::App& sub, bool required) {
-  auto* opt = sub.add_option("--data", cfg.path,
-                             "Data directory: IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], "
-                             "optional labels.txt) or image folders (LABEL/*.png, optionally under train/ and test/)");
+  auto* opt = sub.add_option(
+      "--data", cfg.path,
+      "Data directory: IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], "
+      "optional labels.txt) or image folders (LABEL/*.png, optionally under train/ and test/)");
   if (required) opt->required();
-  sub.add_option("--image-size", image_size, "Image folders: size HxW (default: the first image's size)");
-  sub.add_flag("--resize", cfg.resize, "Image folders: resize images of other sizes instead of rejecting them");
+  sub.add_option("--image-size", image_size,
+                 "Image folders: size HxW (default: the first image's size)");
+  sub.add_flag("--resize", cfg.resize,
+               "Image folders: resize images of other sizes instead of rejecting them");
   sub.add_option("--channels", cfg.channels, "Image folders: 0 = auto, 1 = grayscale, 3 = colour")
       ->capture_default_str();
 }
@@ -44,9 +48,11 @@ DataConfig DataOptions::resolve() const {
   if (!image_size.empty()) {
     auto x = image_size.find('x');
     std::vector<int64_t> hw;
-    if (x != std::string::npos) hw = parse_int_list("--image-size", image_size.substr(0, x) + "," + image_size.substr(x + 1));
+    if (x != std::string::npos)
+      hw = parse_int_list("--image-size", image_size.substr(0, x) + "," + image_size.substr(x + 1));
     if (hw.size() != 2 || hw[0] < 1 || hw[1] < 1 || hw[0] > 16384 || hw[1] > 16384) {
-      throw ConfigError(fmt::format("--image-size must be HxW with 1..16384 each (got '{}')", image_size));
+      throw ConfigError(
+          fmt::format("--image-size must be HxW with 1..16384 each (got '{}')", image_size));
     }
     c.image_height = static_cast<int>(hw[0]);
     c.image_width = static_cast<int>(hw[1]);

@@ -6,11 +6,12 @@
 
 #include "commands.h"
 #include "cvae/api.h"
-#include "cvae/version.h"
 #include "cvae/errors.h"
+#include "cvae/version.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"cvae: train Conditional VAEs and generate targeted content (version " CVAE_VERSION ")"};
+  CLI::App app{"cvae: train Conditional VAEs and generate targeted content (version " CVAE_VERSION
+               ")"};
   app.set_version_flag("--version", std::string(CVAE_VERSION));
   app.require_subcommand(1);
   app.get_formatter()->column_width(34);
