@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Configure and build cvae (library, CLI at build/bin/cvae, tests) in build/.
 # Usage: scripts/build.sh [extra cmake -D options]
+# CVAE_TARGET=cvae_cli builds only the CLI (what scripts/demo.sh needs); CVAE_JOBS sets -j.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -12,4 +13,6 @@ if [ ! -f build/CMakeCache.txt ]; then
 elif [ $# -gt 0 ]; then
   cmake -S . -B build "$@"
 fi
-cmake --build build -j "$jobs"
+target=()
+if [ -n "${CVAE_TARGET:-}" ]; then target=(--target "$CVAE_TARGET"); fi
+cmake --build build -j "$jobs" "${target[@]}"

@@ -6,7 +6,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 start=$(date +%s)
 bash scripts/setup.sh
-bash scripts/build.sh
+CVAE_TARGET=cvae_cli bash scripts/build.sh
 bash scripts/fetch-data.sh mnist
 mkdir -p models out
 build/bin/cvae train --data data/mnist --out models/mnist.cvae
