@@ -64,6 +64,15 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
     ::unlink(tmp.c_str());
     throw IoError(fmt::format("cannot rename '{}' to '{}' ({})", tmp, path, std::strerror(saved)));
   }
+  // Make the rename itself durable.
+  const auto slash = path.find_last_of('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
 }
 
 void write_file_atomic(const std::string& path, const std::function<void(std::ostream&)>& fill) {

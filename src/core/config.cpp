@@ -57,6 +57,29 @@ void ModelConfig::validate() const {
         fmt::format("logvar clamp range is empty (got [{}, {}])", logvar_min, logvar_max));
   }
   if (conditions.empty()) throw ConfigError("the model has no condition (expected at least one)");
+  {
+    // Parameters of the MLP encoder and decoder; weights, gradients and Adam's two
+    // moments take 16 bytes each, so this bound keeps training within ~16 GiB.
+    double features = 1;
+    for (auto d : input_shape) features *= static_cast<double>(d);
+    const double cond = static_cast<double>(condition_width(conditions));
+    double params = 0, in = features + cond;
+    for (auto h : hidden) params += (in + 1) * static_cast<double>(h), in = static_cast<double>(h);
+    params += 2 * (in + 1) * static_cast<double>(latent);
+    in = static_cast<double>(latent) + cond;
+    for (auto it = hidden.rbegin(); it != hidden.rend(); ++it) {
+      params += (in + 1) * static_cast<double>(*it);
+      in = static_cast<double>(*it);
+    }
+    params += (in + 1) * features;
+    constexpr double kMaxParams = 1 << 30;
+    if (params > kMaxParams) {
+      throw ConfigError(
+          fmt::format("model too large (got {:.0f} parameters vs expected at most {:.0f}); use "
+                      "smaller --hidden widths or images",
+                      params, kMaxParams));
+    }
+  }
   std::set<std::string> names;
   for (const auto& c : conditions) {
     if (c.kind != "categorical") {

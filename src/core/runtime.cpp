@@ -1,5 +1,6 @@
 #include "core/runtime.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -8,10 +9,23 @@
 #include <fmt/format.h>
 #include <torch/torch.h>
 
+#include "cvae/errors.h"
+
 namespace cvae::core {
 
+int available_cores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
+  return static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 int set_threads(int n) {
-  if (n <= 0) n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  if (n < 0 || n > 1024) {
+    throw ConfigError(
+        fmt::format("--threads out of range (got {} vs expected 0..1024; 0 = all cores)", n));
+  }
+  if (n == 0) n = available_cores();
   torch::set_num_threads(n);
   return n;
 }

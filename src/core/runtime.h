@@ -10,7 +10,10 @@ namespace cvae::core {
 
 // Sets the intra-op thread count (also OpenMP's, which OpenBLAS uses).
 // n == 0 means all cores. Returns the count in effect.
-int set_threads(int n);
+int set_threads(int n);  // ConfigError outside 0..1024; 0 = available_cores()
+
+// Cores this process may run on (its CPU affinity mask).
+int available_cores();
 
 bool stderr_is_terminal();
 

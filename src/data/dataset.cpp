@@ -18,10 +18,48 @@ namespace fs = std::filesystem;
 namespace cvae::data {
 namespace {
 
+// Non-throwing filesystem checks: a permission problem reads as "not there"
+// and is then reported as a DataError by the caller, not as an internal error.
+bool present(const fs::path& p) {
+  std::error_code ec;
+  return fs::exists(p, ec);
+}
+bool is_dir(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_directory(p, ec);
+}
+
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    int extra = c < 0x80           ? 0
+                : (c >> 5) == 0x6  ? 1
+                : (c >> 4) == 0xe  ? 2
+                : (c >> 3) == 0x1e ? 3
+                                   : -1;
+    if (extra < 0 || (extra > 0 && i + static_cast<size_t>(extra) >= s.size())) return false;
+    for (int k = 1; k <= extra; ++k) {
+      if ((static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) >> 6) != 0x2) return false;
+    }
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return true;
+}
+
+// Label names end up in the model file's JSON header and on the terminal.
+void check_label_names(const std::vector<std::string>& names, const std::string& source) {
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (names[i].empty() || !valid_utf8(names[i])) {
+      throw DataError(fmt::format(
+          "'{}': label {} has an empty or invalid UTF-8 name (expected UTF-8 text)", source, i));
+    }
+  }
+}
+
 bool has_idx_files(const std::string& dir) {
   for (const char* stem : {"train-images-idx3-ubyte", "t10k-images-idx3-ubyte"}) {
-    if (fs::exists(fs::path(dir) / stem) ||
-        fs::exists(fs::path(dir) / (std::string(stem) + ".gz"))) {
+    if (present(fs::path(dir) / stem) || present(fs::path(dir) / (std::string(stem) + ".gz"))) {
       return true;
     }
   }
@@ -34,22 +72,36 @@ bool has_idx_files(const std::string& dir) {
 std::vector<std::string> idx_label_names(const std::string& dir, int max_label) {
   std::vector<std::string> names;
   const fs::path file = fs::path(dir) / "labels.txt";
-  if (fs::exists(file)) {
+  if (present(file)) {
     std::ifstream in(file);
+    if (!in) throw DataError(fmt::format("cannot open '{}'", file.string()));
     std::string line;
+    std::vector<std::string> lines;
     while (std::getline(in, line)) {
-      while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-      if (!line.empty()) names.push_back(line);
+      if (lines.empty() && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // UTF-8 BOM
+      while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+        line.pop_back();
+      lines.push_back(line);
     }
+    while (!lines.empty() && lines.back().empty()) lines.pop_back();  // trailing blank lines
+    for (size_t i = 0; i < lines.size(); ++i) {
+      if (lines[i].empty()) {
+        throw DataError(
+            fmt::format("'{}' line {} is blank (expected one label name per line, in label order)",
+                        file.string(), i + 1));
+      }
+    }
+    names = lines;
     if (static_cast<int>(names.size()) <= max_label) {
       throw DataError(fmt::format("'{}' names too few labels (got {} vs expected at least {})",
                                   file.string(), names.size(), max_label + 1));
     }
+    check_label_names(names, file.string());
     return names;
   }
   for (const char* stem : {"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"}) {
     const fs::path raw = fs::path(dir) / stem;
-    if (!fs::exists(raw) && !fs::exists(raw.string() + ".gz")) continue;
+    if (!present(raw) && !present(raw.string() + ".gz")) continue;
     for (uint8_t l : read_idx(find_idx_file(dir, stem)).data)
       max_label = std::max<int>(max_label, l);
   }
@@ -78,10 +130,10 @@ Dataset load_idx(const std::string& dir, const std::string& split) {
 
 Dataset load_image_folder(const DataConfig& cfg, const std::string& split) {
   std::string dir = cfg.path;
-  const bool has_splits = fs::is_directory(fs::path(dir) / "train");
+  const bool has_splits = is_dir(fs::path(dir) / "train");
   if (has_splits) {
     dir = (fs::path(dir) / split).string();
-    if (!fs::is_directory(dir)) {
+    if (!is_dir(dir)) {
       throw DataError(
           fmt::format("no '{}' split in '{}' (expected a folder '{}')", split, cfg.path, dir));
     }
@@ -97,6 +149,7 @@ Dataset load_image_folder(const DataConfig& cfg, const std::string& split) {
   opt.resize = cfg.resize;
   opt.channels = cfg.channels;
   ImageFolder f = read_image_folder(dir, opt);
+  check_label_names(f.label_names, dir);
 
   Dataset d;
   d.source = dir;
@@ -131,13 +184,13 @@ Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
     throw ConfigError(
         fmt::format("unknown split (got '{}' vs expected train, val or test)", split));
   }
-  if (!fs::exists(cfg.path)) {
+  if (!present(cfg.path)) {
     throw DataError(
         fmt::format("data path '{}' does not exist (expected a directory of IDX files or "
                     "of image folders; for MNIST run scripts/fetch-data.sh mnist)",
                     cfg.path));
   }
-  if (!fs::is_directory(cfg.path)) {
+  if (!is_dir(cfg.path)) {
     throw DataError(
         fmt::format("data path '{}' is not a directory (expected a directory of IDX files "
                     "or of image folders)",
@@ -167,7 +220,7 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction
   return {train, val};
 }
 
-void check_compatible(const Dataset& d, const std::vector<int64_t>& shape,
+void check_compatible(Dataset& d, const std::vector<int64_t>& shape,
                       const std::vector<ConditionSpec>& expected) {
   if (d.example_shape() != shape) {
     throw DataError(
@@ -181,12 +234,32 @@ void check_compatible(const Dataset& d, const std::vector<int64_t>& shape,
   for (size_t k = 0; k < expected.size(); ++k) {
     const auto& have = d.conditions[k].labels;
     const auto& want = expected[k].labels;
-    if (have != want) {
-      throw DataError(
-          fmt::format("'{}' has labels [{}] (expected [{}] as the model was trained on)", d.source,
-                      fmt::join(have, ", "), fmt::join(want, ", ")));
+    if (have == want) continue;
+    std::vector<int64_t> map(have.size());
+    for (size_t i = 0; i < have.size(); ++i) {
+      auto it = std::find(want.begin(), want.end(), have[i]);
+      if (it == want.end()) {
+        throw DataError(
+            fmt::format("'{}' has label '{}' that the model does not know (expected one of: {})",
+                        d.source, have[i], fmt::join(want, ", ")));
+      }
+      map[i] = it - want.begin();
     }
+    auto col = d.y.select(1, static_cast<int64_t>(k));
+    col.copy_(torch::tensor(map, torch::kInt64).index_select(0, col.clone()));
+    d.conditions[k].labels = want;
   }
+}
+
+DataConfig data_config_for_model(DataConfig cfg, const std::vector<int64_t>& shape) {
+  if (shape.size() == 3) {
+    if (cfg.image_height == 0 && cfg.image_width == 0) {
+      cfg.image_height = static_cast<int>(shape[1]);
+      cfg.image_width = static_cast<int>(shape[2]);
+    }
+    if (cfg.channels == 0) cfg.channels = static_cast<int>(shape[0]);
+  }
+  return cfg;
 }
 
 torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,

@@ -32,9 +32,15 @@ Dataset load_dataset(const DataConfig& cfg, const std::string& split);
 // first round(fraction * N) permuted examples become the validation set.
 std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction, uint64_t seed);
 
-// Checks that the data fits a model trained on `expected` conditions and shape.
-void check_compatible(const Dataset& d, const std::vector<int64_t>& shape,
+// Checks that the data fits a model trained on `expected` conditions and shape,
+// and maps its label indices to the model's by name (a test split may lack
+// some labels). Labels the model does not know are a DataError.
+void check_compatible(Dataset& d, const std::vector<int64_t>& shape,
                       const std::vector<ConditionSpec>& expected);
+
+// Image-folder options for data that must fit a model of this per-example shape:
+// unset size and channels default to the model's (C x H x W).
+DataConfig data_config_for_model(DataConfig cfg, const std::vector<int64_t>& shape);
 
 // One-hot codes of each condition, concatenated: y (N, K) -> c (N, C) float32.
 torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,

@@ -23,6 +23,9 @@ bool is_gzip(const std::string& bytes) {
          static_cast<uint8_t>(bytes[1]) == 0x8b;
 }
 
+// Largest IDX content accepted from a .gz file (Fashion-MNIST's train images are 47 MB).
+constexpr size_t kMaxDecompressed = size_t{8} << 30;
+
 // Inflates a whole gzip file (one or more concatenated members) held in memory.
 std::string gunzip(const std::string& path, const std::string& in) {
   z_stream zs{};
@@ -52,6 +55,11 @@ std::string gunzip(const std::string& path, const std::string& in) {
     zs.avail_out = static_cast<uInt>(chunk.size());
     int rc = inflate(&zs, Z_NO_FLUSH);
     out.append(chunk.data(), chunk.size() - zs.avail_out);
+    if (out.size() > kMaxDecompressed) {
+      fail(fmt::format(
+          "gzip data expands past {} GiB (expected an IDX file; a corrupt or hostile .gz?)",
+          kMaxDecompressed >> 30));
+    }
     if (rc == Z_STREAM_END) {
       refill();
       if (zs.avail_in == 0) break;  // all input used: done

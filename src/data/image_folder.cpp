@@ -117,6 +117,11 @@ ImageFolder read_image_folder(const std::string& dir, const ImageFolderOptions& 
         throw DataError(fmt::format("cannot read image '{}': not a readable PNG or JPEG ({})",
                                     info.path, stb_reason()));
       }
+      if (static_cast<int64_t>(info.width) * info.height > (int64_t{1} << 26)) {
+        throw DataError(fmt::format(
+            "cannot use image '{}': {}x{} pixels (expected at most {} pixels per image)", info.path,
+            info.height, info.width, int64_t{1} << 26));
+      }
       files.push_back(std::move(info));
       ++found;
     }
@@ -157,6 +162,12 @@ ImageFolder read_image_folder(const std::string& dir, const ImageFolderOptions& 
   out.channels = channels;
   out.height = height;
   out.width = width;
+  constexpr size_t kMaxBytes = size_t{16} << 30;
+  if (per_image > kMaxBytes / static_cast<size_t>(n)) {
+    throw DataError(fmt::format(
+        "image folder '{}' holds {} images of {}x{}x{} (expected at most {} GiB of pixels)", dir, n,
+        channels, height, width, kMaxBytes >> 30));
+  }
   out.pixels.resize(per_image * static_cast<size_t>(n));
   out.labels.reserve(files.size());
   out.paths.reserve(files.size());

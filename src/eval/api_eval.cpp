@@ -33,7 +33,9 @@ EvalResult evaluate(const EvalRequest& req) {
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
-  data::Dataset d = data::load_dataset(req.data, req.split == "test" ? "test" : "train");
+  data::Dataset d =
+      data::load_dataset(data::data_config_for_model(req.data, info.model.input_shape),
+                         req.split == "test" ? "test" : "train");
   data::check_compatible(d, info.model.input_shape, info.model.conditions);
   if (req.split != "test") {
     // The same validation split as training used.

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "core/config_json.h"
 #include "core/container.h"
@@ -23,6 +24,7 @@ nlohmann::json state_to_json(const TrainingState& s) {
            std::isfinite(s.best_val) ? nlohmann::json(s.best_val) : nlohmann::json(nullptr)},
           {"best_epoch", s.best_epoch},
           {"beta_now", s.beta_now},
+          {"threads_used", s.threads_used},
           {"data_source", s.data_source},
           {"train_examples", s.train_examples},
           {"val_examples", s.val_examples}};
@@ -38,6 +40,7 @@ TrainingState state_from_json(const nlohmann::json& j) {
     s.best_val = j.at("best_val").get<double>();
   s.best_epoch = j.value("best_epoch", int64_t{0});
   s.beta_now = j.value("beta_now", 0.0);
+  s.threads_used = j.value("threads_used", 0);
   s.data_source = j.value("data_source", std::string());
   s.train_examples = j.value("train_examples", int64_t{0});
   s.val_examples = j.value("val_examples", int64_t{0});

@@ -24,7 +24,8 @@ struct TrainingState {
   std::string shuffle_rng;     // std::mt19937_64 state at the start of the current epoch
   double best_val = std::numeric_limits<double>::infinity();
   int64_t best_epoch = 0;
-  double beta_now = 0;  // the KL weight at `step` (the schedule's state)
+  double beta_now = 0;   // the KL weight at `step` (the schedule's state)
+  int threads_used = 0;  // threads of the run (an exact resume uses the same)
   std::string data_source;
   int64_t train_examples = 0, val_examples = 0;
 };

@@ -87,7 +87,11 @@ GenerateResult generate(const GenerateRequest& req) {
     res.files = {req.out};
   } else {
     auto labels = rows.repeat_interleave(req.n, 0);
-    res.files = serve::write_idx_pair(req.out, images, labels);
+    // The default --out names a PNG; as an IDX prefix drop the extension.
+    std::string prefix = req.out;
+    if (prefix.size() > 4 && prefix.compare(prefix.size() - 4, 4, ".png") == 0)
+      prefix.resize(prefix.size() - 4);
+    res.files = serve::write_idx_pair(prefix, images, labels);
   }
   return res;
 }
@@ -98,9 +102,15 @@ TransferResult transfer(const TransferRequest& req) {
   auto model = models::load_model(req.model, &info);
   check_image_model(info.model, "transfer");
   const auto& conds = info.model.conditions;
-  data::Dataset d = data::load_dataset(req.data, req.split == "test" ? "test" : "train");
+  if (req.split != "test" && req.split != "train") {
+    throw ConfigError(
+        fmt::format("unknown --split (got '{}' vs expected test or train)", req.split));
+  }
+  data::Dataset d =
+      data::load_dataset(data::data_config_for_model(req.data, info.model.input_shape), req.split);
   data::check_compatible(d, info.model.input_shape, conds);
-  if (req.indices.empty()) throw ConfigError("no --index given");
+  if (req.indices.empty())
+    throw ConfigError("no --index given (expected at least one example index)");
   for (auto i : req.indices) {
     if (i < 0 || i >= d.size()) {
       throw ConfigError(fmt::format("--index out of range (got {} vs expected 0..{} for '{}')", i,
@@ -126,6 +136,10 @@ TransferResult transfer(const TransferRequest& req) {
 InterpolateResult interpolate(const InterpolateRequest& req) {
   if (req.steps < 2 || req.steps > 1000) {
     throw ConfigError(fmt::format("--steps out of range (got {} vs expected 2..1000)", req.steps));
+  }
+  if (!(req.temperature >= 0 && req.temperature <= 100)) {
+    throw ConfigError(
+        fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
   }
   if (req.rows < 1 || req.rows > 1000) {
     throw ConfigError(fmt::format("--rows out of range (got {} vs expected 1..1000)", req.rows));

@@ -9,6 +9,7 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <sstream>
@@ -83,8 +84,10 @@ void prepare_output(const std::string& out) {
     if (name.rfind(stem, 0) != 0) continue;
     const std::string pid = name.substr(stem.size());
     if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH)
-      fs::remove(e.path(), ec);
+    errno = 0;
+    const long long id = std::strtoll(pid.c_str(), nullptr, 10);
+    if (errno != 0 || id <= 0 || id > std::numeric_limits<pid_t>::max()) continue;
+    if (::kill(static_cast<pid_t>(id), 0) != 0 && errno == ESRCH) fs::remove(e.path(), ec);
   }
   const std::string probe = out + ".probe";
   core::write_file_atomic(probe, std::string("probe"));
@@ -146,11 +149,27 @@ TrainResult train(const TrainRequest& req) {
     mcfg = prev.model;
     const int threads = tcfg.threads;
     tcfg = prev.train;
-    tcfg.threads = threads;  // threads do not change the maths
+    // The thread count changes the order of floating-point reductions, so an
+    // exact resume uses the count the run was saved with unless told otherwise.
+    tcfg.threads = threads > 0 ? threads : prev.state.threads_used;
     if (req.resume_epochs > 0) tcfg.epochs = req.resume_epochs;
+    if (tcfg.epochs < prev.state.epochs_done) {
+      throw ConfigError(
+          fmt::format("--epochs is below the epochs already trained in '{}' (got {} vs expected at "
+                      "least {})",
+                      req.resume, tcfg.epochs, prev.state.epochs_done));
+    }
   }
   tcfg.validate();
-  core::set_threads(tcfg.threads);
+  const int threads_used = core::set_threads(tcfg.threads);
+  if (resuming && prev.state.threads_used > 0 && threads_used != prev.state.threads_used &&
+      !req.quiet) {
+    fmt::print(stderr,
+               "note: resuming with {} threads (saved with {}); results may differ in the last "
+               "bits from an "
+               "uninterrupted run\n",
+               threads_used, prev.state.threads_used);
+  }
 
   data::Dataset all = data::load_dataset(req.data, "train");
   if (resuming) {
@@ -162,6 +181,7 @@ TrainResult train(const TrainRequest& req) {
   mcfg.validate();
   auto [train_set, val_set] = data::split_validation(all, tcfg.val_fraction, tcfg.seed);
   prepare_output(out);
+  if (!req.metrics.empty()) prepare_output(req.metrics);
 
   torch::manual_seed(tcfg.seed);  // parameter initialisation
   models::CVAE model(mcfg);
@@ -183,6 +203,7 @@ TrainResult train(const TrainRequest& req) {
   } else {
     st.shuffle_rng = rng_to_string(shuffle_rng);
   }
+  st.threads_used = threads_used;
   st.data_source = all.source;
   st.train_examples = train_set.size();
   st.val_examples = val_set.size();
@@ -215,7 +236,8 @@ TrainResult train(const TrainRequest& req) {
   std::ofstream metrics;
   auto write_metrics = [&](const nlohmann::json& line) {
     if (!metrics.is_open()) {
-      metrics.open(result.metrics_path, resuming ? std::ios::app : std::ios::trunc);
+      const bool append = resuming && prev.state.epochs_done > 0;
+      metrics.open(result.metrics_path, append ? std::ios::app : std::ios::trunc);
       if (!metrics)
         throw IoError(
             fmt::format("cannot open metrics file '{}' for writing", result.metrics_path));
@@ -270,8 +292,17 @@ TrainResult train(const TrainRequest& req) {
       }
       opt.zero_grad();
       terms.loss.backward();
-      if (tcfg.grad_clip > 0)
-        torch::nn::utils::clip_grad_norm_(model->parameters(), tcfg.grad_clip);
+      // The global gradient norm (and clipping, when asked): a finite loss can still
+      // have non-finite gradients, which must not reach the weights.
+      const double grad_norm = torch::nn::utils::clip_grad_norm_(
+          model->parameters(),
+          tcfg.grad_clip > 0 ? tcfg.grad_clip : std::numeric_limits<double>::infinity());
+      if (!std::isfinite(grad_norm)) {
+        throw NumericError(fmt::format(
+            "non-finite gradient (norm {}) at epoch {}, step {}; training stopped and the "
+            "model file '{}' holds the last good state (try a lower --lr or --grad-clip)",
+            grad_norm, epoch, st.step + 1, out));
+      }
       opt.step();
       ++st.step;
       ++steps_this_run;
@@ -361,6 +392,9 @@ TrainResult train(const TrainRequest& req) {
       result.interrupted = true;
       break;
     }
+  }
+  if (result.epochs.empty() && !result.interrupted && out != req.resume) {
+    save();  // nothing left to train: --out still gets the model
   }
   result.epochs_done = st.epochs_done;
   result.steps = st.step;

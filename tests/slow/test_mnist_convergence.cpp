@@ -1,7 +1,7 @@
 // Convergence on the real MNIST digits (scripts/fetch-data.sh mnist, which
 // scripts/test.sh runs first): the default model reaches a sensible test -ELBO,
 // and its samples for each label are recognised as that label by a simple
-// judge built from real training digits only (nearest class mean).
+// judge built from real training digits only (the nearest training digit, 1-NN).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 

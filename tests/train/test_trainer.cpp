@@ -107,6 +107,20 @@ TEST_F(TrainerTest, ResumeCanExtendTheNumberOfEpochs) {
   expect_same_parameters(path("direct.cvae"), path("m.cvae"));
 }
 
+TEST_F(TrainerTest, ResumeRejectsFewerEpochsAndWritesOutWhenDone) {
+  train(toy_request(data_, path("m.cvae"), 2));
+  auto fewer = toy_request(data_, "", 0);
+  fewer.resume = path("m.cvae");
+  fewer.resume_epochs = 1;
+  EXPECT_THROW(train(fewer), ConfigError);
+  auto copy = toy_request(data_, path("copy.cvae"), 0);
+  copy.resume = path("m.cvae");
+  TrainResult r = train(copy);
+  EXPECT_TRUE(r.epochs.empty());
+  ASSERT_TRUE(fs::exists(path("copy.cvae")));
+  expect_same_parameters(path("m.cvae"), path("copy.cvae"));
+}
+
 TEST_F(TrainerTest, NonFiniteLossStopsWithStepAndKeepsLastGoodFile) {
   auto r = toy_request(data_, path("nan.cvae"), 3);
   const int64_t steps_per_epoch = 9;

@@ -20,7 +20,8 @@ void add_generate(CLI::App& app) {
   sub->add_option("--seed", r->seed, "Random seed (same seed, same output)")->capture_default_str();
   sub->add_flag("--sample-pixels", r->sample_pixels,
                 "Draw pixels from p(x|z,c) instead of showing its mean");
-  sub->add_option("--format", r->format, "png (grid, one row per label) or idx")
+  sub->add_option("--format", r->format,
+                  "png (grid: one row per label; a square grid for one label) or idx")
       ->capture_default_str()
       ->check(CLI::IsMember({"png", "idx"}));
   sub->add_option("--out", r->out, "Output file (png) or prefix (idx)")->capture_default_str();

@@ -70,8 +70,8 @@ void add_train(CLI::App& app) {
       fmt::print("continue with: cvae train --resume {} --data {}\n", res.model_path, r.data.path);
       std::exit(130);
     }
-    fmt::print("wrote {} ({} epochs, {} steps; best validation -ELBO {:.3f} nats)\n",
-               res.model_path, res.epochs_done, res.steps, res.best_val_loss);
+    fmt::print("wrote {} ({} epochs, {} steps; best validation loss {:.3f} nats)\n", res.model_path,
+               res.epochs_done, res.steps, res.best_val_loss);
     fmt::print("metrics in {}\n", res.metrics_path);
   });
 }

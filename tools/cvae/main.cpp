@@ -32,7 +32,14 @@ int main(int argc, char** argv) {
     fmt::print(stderr, "error: out of memory (try a smaller --batch-size or fewer samples)\n");
     return 1;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "error: internal error: {}\n", e.what());
+    const std::string what = e.what();
+    if (what.find("can't allocate memory") != std::string::npos ||
+        what.find("not enough memory") != std::string::npos) {
+      fmt::print(stderr,
+                 "error: out of memory (try a smaller --batch-size, model or sample count)\n");
+      return 1;
+    }
+    fmt::print(stderr, "error: internal error: {}\n", what.substr(0, what.find('\n')));
     return 3;
   }
   return 0;

@@ -1,0 +1,113 @@
+// Datasets: label names from labels.txt and data, name checks, mapping a split's
+// labels onto a model's, and the validation split.
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/runtime.h"
+#include "cvae/errors.h"
+#include "data/dataset.h"
+#include "data/png.h"
+#include "support/tiny_data.h"
+
+namespace fs = std::filesystem;
+
+namespace cvae {
+namespace {
+
+std::string data_error(const DataConfig& cfg, const std::string& split) {
+  try {
+    data::load_dataset(cfg, split);
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(DatasetTest, LabelNamesAreTheValuesInTheDataOrLabelsTxt) {
+  testing::TempDir dir("dataset");
+  testing::write_toy_idx(dir.path(), 30, 9, 8, 3, 1);
+  DataConfig cfg;
+  cfg.path = dir.path();
+  auto d = data::load_dataset(cfg, "train");
+  EXPECT_EQ(d.conditions.at(0).labels, (std::vector<std::string>{"0", "1", "2"}));
+  EXPECT_EQ(d.example_shape(), (std::vector<int64_t>{1, 8, 8}));
+  EXPECT_LE(d.x.max().item<float>(), 1.0f);
+
+  std::ofstream(dir.file("labels.txt")) << "\xEF\xBB\xBFzero\none\r\ntwo\n\n";
+  EXPECT_EQ(data::load_dataset(cfg, "test").conditions.at(0).labels,
+            (std::vector<std::string>{"zero", "one", "two"}));
+  std::ofstream(dir.file("labels.txt")) << "zero\n\none\ntwo\n";
+  EXPECT_NE(data_error(cfg, "train").find("line 2 is blank"), std::string::npos)
+      << data_error(cfg, "train");
+  std::ofstream(dir.file("labels.txt")) << "zero\none\n";
+  EXPECT_NE(data_error(cfg, "train").find("too few labels"), std::string::npos);
+  std::ofstream(dir.file("labels.txt")) << "zero\non\xE9\ntwo\n";
+  EXPECT_NE(data_error(cfg, "train").find("invalid UTF-8"), std::string::npos)
+      << data_error(cfg, "train");
+}
+
+TEST(DatasetTest, ImageFolderNamesMustBeUtf8) {
+  testing::TempDir dir("dataset-utf8");
+  data::Image img;
+  img.height = img.width = 4;
+  img.channels = 1;
+  img.pixels.assign(16, 100);
+  for (const std::string& label : std::vector<std::string>{"ok", "caf\xE9"}) {
+    fs::create_directories(dir.file(label));
+    data::write_png(dir.file(label) + "/a.png", img);
+  }
+  DataConfig cfg;
+  cfg.path = dir.path();
+  EXPECT_NE(data_error(cfg, "train").find("invalid UTF-8"), std::string::npos)
+      << data_error(cfg, "train");
+  EXPECT_NE(data_error(cfg, "test").find("no 'test' split"), std::string::npos)
+      << data_error(cfg, "test");
+}
+
+TEST(DatasetTest, SplitLabelsAreMappedOntoTheModelsByName) {
+  data::Dataset d;
+  d.x = torch::zeros({3, 1, 2, 2});
+  d.y = torch::tensor({0, 1, 1}, torch::kInt64).view({3, 1});
+  d.conditions = {{"label", "categorical", {"cat", "dog"}}};
+  d.source = "test";
+  std::vector<ConditionSpec> model = {{"label", "categorical", {"ant", "cat", "dog"}}};
+  data::check_compatible(d, {1, 2, 2}, model);
+  EXPECT_TRUE(torch::equal(d.y.view({-1}), torch::tensor({1, 2, 2}, torch::kInt64)));
+  EXPECT_EQ(d.conditions[0].labels, model[0].labels);
+
+  data::Dataset e = d;
+  e.y = d.y.clone();
+  e.conditions = {{"label", "categorical", {"cat", "emu"}}};
+  EXPECT_THROW(data::check_compatible(e, {1, 2, 2}, model), DataError);
+  EXPECT_THROW(data::check_compatible(d, {1, 4, 1}, model), DataError);
+}
+
+TEST(DatasetTest, ValidationSplitIsSeededAndDisjoint) {
+  data::Dataset d;
+  d.x = torch::arange(100, torch::kFloat32).view({100, 1});
+  d.y = torch::zeros({100, 1}, torch::kInt64);
+  d.conditions = {{"label", "categorical", {"a"}}};
+  auto [train, val] = data::split_validation(d, 0.1, 3);
+  EXPECT_EQ(val.size(), 10);
+  EXPECT_EQ(train.size(), 90);
+  auto all = torch::cat({train.x, val.x}).view({-1});
+  EXPECT_TRUE(torch::equal(std::get<0>(all.sort()), torch::arange(100, torch::kFloat32)));
+  auto [train2, val2] = data::split_validation(d, 0.1, 3);
+  EXPECT_TRUE(torch::equal(val.x, val2.x));
+  auto [train3, val3] = data::split_validation(d, 0.1, 4);
+  EXPECT_FALSE(torch::equal(val.x, val3.x));
+  EXPECT_THROW(data::split_validation(d, 1.0, 3), ConfigError);
+}
+
+TEST(Runtime, ThreadCountIsValidated) {
+  EXPECT_THROW(core::set_threads(-1), ConfigError);
+  EXPECT_THROW(core::set_threads(100000), ConfigError);
+  EXPECT_EQ(core::set_threads(1), 1);
+  EXPECT_EQ(core::set_threads(0), core::available_cores());
+}
+
+}  // namespace
+}  // namespace cvae
