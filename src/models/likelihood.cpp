@@ -8,10 +8,9 @@ namespace cvae::models {
 
 torch::Tensor BernoulliLikelihood::nll(const torch::Tensor& x_logits,
                                        const torch::Tensor& x) const {
-  // (B, D), (B, D) -> (B,): sum over features.
-  auto per_feature =
-      torch::clamp_min(x_logits, 0) - x * x_logits + torch::log1p(torch::exp(-x_logits.abs()));
-  return per_feature.sum(1);
+  // (B, D), (B, D) -> (B,): sum over features. torch's fused kernel computes
+  // max(l, 0) - x * l + log1p(exp(-|l|)) in one pass (and its gradient in one).
+  return torch::binary_cross_entropy_with_logits(x_logits, x, {}, {}, at::Reduction::None).sum(1);
 }
 
 torch::Tensor BernoulliLikelihood::mean(const torch::Tensor& x_logits) const {

@@ -84,27 +84,6 @@ void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std
   for (auto& b : m.named_buffers(true)) load(b.key(), b.value());
 }
 
-std::string optimizer_to_bytes(torch::optim::Optimizer& opt) {
-  torch::serialize::OutputArchive archive;
-  opt.save(archive);
-  std::ostringstream os(std::ios::binary);
-  archive.save_to(os);
-  return os.str();
-}
-
-void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes,
-                          const std::string& what) {
-  try {
-    torch::serialize::InputArchive archive;
-    std::istringstream is(bytes, std::ios::binary);
-    archive.load_from(is);
-    opt.load(archive);
-  } catch (const c10::Error& e) {
-    throw CheckpointError(
-        fmt::format("{}: optimizer state is unreadable ({})", what, e.what_without_backtrace()));
-  }
-}
-
 std::string generator_to_bytes(const at::Generator& gen) {
   auto state = gen.get_state().contiguous();
   return std::string(reinterpret_cast<const char*>(state.data_ptr<uint8_t>()),

@@ -33,7 +33,7 @@ struct TrainingState {
 // The resumable part: latest weights, optimizer and noise generator.
 struct ResumeState {
   std::string weights;    // serialized parameters of the latest model
-  std::string optimizer;  // serialized torch::optim::Adam state
+  std::string optimizer;  // serialized optim::FlatAdam state (moments, step)
   std::string generator;  // CPU generator state bytes (reparameterisation noise)
 };
 
@@ -51,10 +51,6 @@ std::string module_to_bytes(torch::nn::Module& m);
 // Loads bytes into m; every parameter must be present with the same shape,
 // else CheckpointError naming it (what names the file in messages).
 void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std::string& what);
-
-std::string optimizer_to_bytes(torch::optim::Optimizer& opt);
-void optimizer_from_bytes(torch::optim::Optimizer& opt, const std::string& bytes,
-                          const std::string& what);
 
 std::string generator_to_bytes(const at::Generator& gen);
 void generator_from_bytes(at::Generator& gen, const std::string& bytes, const std::string& what);

@@ -24,6 +24,7 @@
 #include "data/dataset.h"
 #include "models/cvae_model.h"
 #include "models/model_file.h"
+#include "train/flat_adam.h"
 
 namespace fs = std::filesystem;
 
@@ -186,7 +187,7 @@ TrainResult train(const TrainRequest& req) {
   torch::manual_seed(tcfg.seed);  // parameter initialisation
   models::CVAE model(mcfg);
   model->likelihood().check_support(all.x, all.source);
-  torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(tcfg.lr));
+  optim::FlatAdam opt(*model, tcfg.lr);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(tcfg.seed);
   std::mt19937_64 shuffle_rng(tcfg.seed);
 
@@ -195,7 +196,7 @@ TrainResult train(const TrainRequest& req) {
   if (resuming) {
     const std::string what = fmt::format("model file '{}'", req.resume);
     models::module_from_bytes(*model, prev.resume->weights, what);
-    models::optimizer_from_bytes(opt, prev.resume->optimizer, what);
+    opt.load_state_bytes(prev.resume->optimizer, what);
     models::generator_from_bytes(gen, prev.resume->generator, what);
     st = prev.state;
     rng_from_string(shuffle_rng, st.shuffle_rng, req.resume);
@@ -223,7 +224,7 @@ TrainResult train(const TrainRequest& req) {
     f.train = tcfg;
     f.state = st;
     f.weights = best_weights.empty() ? models::module_to_bytes(*model) : best_weights;
-    f.resume = models::ResumeState{models::module_to_bytes(*model), models::optimizer_to_bytes(opt),
+    f.resume = models::ResumeState{models::module_to_bytes(*model), opt.state_bytes(),
                                    models::generator_to_bytes(gen)};
     models::save_model_file(out, f);
   };
@@ -294,16 +295,16 @@ TrainResult train(const TrainRequest& req) {
       terms.loss.backward();
       // The global gradient norm (and clipping, when asked): a finite loss can still
       // have non-finite gradients, which must not reach the weights.
-      const double grad_norm = torch::nn::utils::clip_grad_norm_(
-          model->parameters(),
-          tcfg.grad_clip > 0 ? tcfg.grad_clip : std::numeric_limits<double>::infinity());
+      const double grad_norm = opt.grad_norm();
       if (!std::isfinite(grad_norm)) {
         throw NumericError(fmt::format(
             "non-finite gradient (norm {}) at epoch {}, step {}; training stopped and the "
             "model file '{}' holds the last good state (try a lower --lr or --grad-clip)",
             grad_norm, epoch, st.step + 1, out));
       }
-      opt.step();
+      // As torch::nn::utils::clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1.
+      const double clip = tcfg.grad_clip > 0 ? tcfg.grad_clip / (grad_norm + 1e-6) : 1.0;
+      opt.step(std::min(1.0, clip));
       ++st.step;
       ++steps_this_run;
       st.beta_now = beta;
