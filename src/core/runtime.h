@@ -10,6 +10,7 @@ namespace cvae::core {
 
 // Sets the intra-op thread count (also OpenMP's, which OpenBLAS uses).
 // n == 0 means all cores. Returns the count in effect.
+// Also turns on flush-to-zero for denormals (see runtime.cpp for the measured reason).
 int set_threads(int n);  // ConfigError outside 0..1024; 0 = available_cores()
 
 // Cores this process may run on (its CPU affinity mask).

@@ -208,6 +208,7 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction
     throw ConfigError(
         fmt::format("validation split leaves no training data (got {} of {} examples)", n_val, n));
   }
+  if (n_val == 0) return {all, all.subset(torch::empty({0}, torch::kInt64))};  // no copy
   std::vector<int64_t> perm(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) perm[static_cast<size_t>(i)] = i;
   std::mt19937_64 rng(seed ^ 0x5eedf00dULL);

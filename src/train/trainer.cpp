@@ -180,13 +180,15 @@ TrainResult train(const TrainRequest& req) {
     mcfg.conditions = all.conditions;
   }
   mcfg.validate();
+  models::make_likelihood(mcfg.likelihood)->check_support(all.x, all.source);
+  const std::string data_source = all.source;
   auto [train_set, val_set] = data::split_validation(all, tcfg.val_fraction, tcfg.seed);
+  all = data::Dataset();  // the split holds its own copies: free the whole set
   prepare_output(out);
   if (!req.metrics.empty()) prepare_output(req.metrics);
 
   torch::manual_seed(tcfg.seed);  // parameter initialisation
   models::CVAE model(mcfg);
-  model->likelihood().check_support(all.x, all.source);
   optim::FlatAdam opt(*model, tcfg.lr);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(tcfg.seed);
   std::mt19937_64 shuffle_rng(tcfg.seed);
@@ -205,7 +207,7 @@ TrainResult train(const TrainRequest& req) {
     st.shuffle_rng = rng_to_string(shuffle_rng);
   }
   st.threads_used = threads_used;
-  st.data_source = all.source;
+  st.data_source = data_source;
   st.train_examples = train_set.size();
   st.val_examples = val_set.size();
 
