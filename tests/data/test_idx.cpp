@@ -12,33 +12,18 @@
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
 #include "data/idx.h"
+#include "support/expect_error.h"
+#include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
 using cvae::data::IdxArray;
 
 namespace {
 
-// A fresh folder for one test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        fs::temp_directory_path() / ("cvae_idx_" + std::string(info ? info->name() : "x") + "_" +
-                                     std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
+// A fresh folder for one test, removed afterwards (tests/support).
+struct TempDir : cvae::testing::TempDir {
+  TempDir() : cvae::testing::TempDir("cvae-data") {}
+  std::string str() const { return path(); }
 };
 
 void write_bytes(const std::string& path, const std::string& bytes) {
@@ -74,25 +59,7 @@ IdxArray sample_array(std::vector<int64_t> dims) {
   return a;
 }
 
-// The message of the E that f throws; a test failure (and "") when it throws nothing or
-// something else.
-template <class E = cvae::DataError, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected an exception, none was thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                          \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) \
-      << "expected \"" << (needle) << "\" in message: " << (haystack)
+using cvae::testing::error_of;
 
 }  // namespace
 

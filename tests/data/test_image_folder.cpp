@@ -13,6 +13,8 @@
 #include "cvae/errors.h"
 #include "data/image_folder.h"
 #include "data/png.h"
+#include "support/expect_error.h"
+#include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
 using cvae::data::Image;
@@ -20,50 +22,19 @@ using cvae::data::ImageFolderOptions;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        fs::temp_directory_path() / ("cvae_imgdir_" + std::string(info ? info->name() : "x") + "_" +
-                                     std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
+// A fresh folder for one test, removed afterwards (tests/support).
+struct TempDir : cvae::testing::TempDir {
+  TempDir() : cvae::testing::TempDir("cvae-data") {}
   // Path of dir/name, creating the parent folders.
   std::string file(const std::string& name) const {
-    const fs::path p = path_ / name;
+    const fs::path p = fs::path(path()) / name;
     fs::create_directories(p.parent_path());
     return p.string();
   }
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
+  std::string str() const { return path(); }
 };
 
-template <class E = cvae::DataError, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected an exception, none was thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                          \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) \
-      << "expected \"" << (needle) << "\" in message: " << (haystack)
+using cvae::testing::error_of;
 
 // A c-channel h x w PNG whose channel k of every pixel is value + k.
 void write_solid_png(const std::string& path, int h, int w, int c, uint8_t value) {

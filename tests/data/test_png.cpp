@@ -10,50 +10,21 @@
 
 #include "cvae/errors.h"
 #include "data/png.h"
+#include "support/expect_error.h"
+#include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
 using cvae::data::Image;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-    path_ =
-        fs::temp_directory_path() / ("cvae_png_" + std::string(info ? info->name() : "x") + "_" +
-                                     std::to_string(::getpid()) + "_" + std::to_string(counter++));
-    fs::remove_all(path_);
-    fs::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  fs::path path_;
+// A fresh folder for one test, removed afterwards (tests/support).
+struct TempDir : cvae::testing::TempDir {
+  TempDir() : cvae::testing::TempDir("cvae-data") {}
+  std::string str() const { return path(); }
 };
 
-template <class E, class F>
-std::string error_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "threw another exception type: " << e.what();
-    return "";
-  }
-  ADD_FAILURE() << "expected an exception, none was thrown";
-  return "";
-}
-
-#define EXPECT_CONTAINS(haystack, needle)                          \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) \
-      << "expected \"" << (needle) << "\" in message: " << (haystack)
+using cvae::testing::error_of;
 
 // Value of pixel (y, x), channel ch of image i; distinct for every image, channel and pixel
 // of the small test sizes, and never 128 (the pad value used below).
