@@ -167,8 +167,7 @@ TrainResult train(const TrainRequest& req) {
       !req.quiet) {
     fmt::print(stderr,
                "note: resuming with {} threads (saved with {}); results may differ in the last "
-               "bits from an "
-               "uninterrupted run\n",
+               "bits from an uninterrupted run\n",
                threads_used, prev.state.threads_used);
   }
 
@@ -200,8 +199,7 @@ TrainResult train(const TrainRequest& req) {
     models::module_from_bytes(*model, prev.resume->weights, what);
     opt.load_state_bytes(prev.resume->optimizer, what);
     models::generator_from_bytes(gen, prev.resume->generator, what);
-    st = prev.state;
-    rng_from_string(shuffle_rng, st.shuffle_rng, req.resume);
+    st = prev.state;  // the epoch loop restores the shuffle state from st.shuffle_rng
     best_weights = prev.weights;
   } else {
     st.shuffle_rng = rng_to_string(shuffle_rng);
