@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -79,6 +80,15 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
   std::ostringstream out(std::ios::binary);
   fill(out);
   write_file_atomic(path, out.str());
+}
+
+void create_parent_dirs(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  if (slash == std::string::npos || slash == 0) return;
+  const std::string parent = path.substr(0, slash);
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) throw IoError(fmt::format("cannot create directory '{}' ({})", parent, ec.message()));
 }
 
 std::string read_file(const std::string& path) {

@@ -17,6 +17,9 @@ void write_file_atomic(const std::string& path, const std::function<void(std::os
 // Convenience: the whole content at once.
 void write_file_atomic(const std::string& path, const std::string& bytes);
 
+// Creates the directories above path (e.g. models/ for models/m.cvae); IoError when it cannot.
+void create_parent_dirs(const std::string& path);
+
 // Reads a whole file into memory; throws DataError naming the path when it cannot.
 std::string read_file(const std::string& path);
 

@@ -25,6 +25,8 @@ class Progress {
   Progress(std::string title, int64_t total, bool bar, bool quiet);
   // done items so far and the fields to show, e.g. "loss 101.3 recon 90.1 kl 11.2".
   void update(int64_t done, const std::string& fields);
+  // False when update() draws nothing (no terminal bar, or quiet): callers can skip formatting.
+  bool visible() const { return bar_ && !quiet_; }
   // Clears the bar line (a summary line is printed by the caller after).
   void finish();
   double elapsed_seconds() const;

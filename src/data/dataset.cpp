@@ -69,7 +69,10 @@ bool has_idx_files(const std::string& dir) {
 // Label names for IDX data: labels.txt beside the files (one name per line) when
 // present, else the decimal values 0..max, where max is the largest label in
 // either split's label file, so train and test agree on the label set.
-std::vector<std::string> idx_label_names(const std::string& dir, int max_label) {
+// max_label: the largest label of the split already read; `other` names the
+// other split's label file, read only for its largest label.
+std::vector<std::string> idx_label_names(const std::string& dir, int max_label,
+                                         const std::string& other) {
   std::vector<std::string> names;
   const fs::path file = fs::path(dir) / "labels.txt";
   if (present(file)) {
@@ -99,10 +102,9 @@ std::vector<std::string> idx_label_names(const std::string& dir, int max_label) 
     check_label_names(names, file.string());
     return names;
   }
-  for (const char* stem : {"train-labels-idx1-ubyte", "t10k-labels-idx1-ubyte"}) {
-    const fs::path raw = fs::path(dir) / stem;
-    if (!present(raw) && !present(raw.string() + ".gz")) continue;
-    for (uint8_t l : read_idx(find_idx_file(dir, stem)).data)
+  const fs::path raw = fs::path(dir) / other;
+  if (present(raw) || present(raw.string() + ".gz")) {
+    for (uint8_t l : read_idx(find_idx_file(dir, other)).data)
       max_label = std::max<int>(max_label, l);
   }
   for (int i = 0; i <= max_label; ++i) names.push_back(std::to_string(i));
@@ -119,7 +121,10 @@ Dataset load_idx(const std::string& dir, const std::string& split) {
 
   Dataset d;
   d.source = images;
-  d.conditions = {ConditionSpec{"label", "categorical", idx_label_names(dir, max_label)}};
+  d.conditions = {ConditionSpec{
+      "label", "categorical",
+      idx_label_names(dir, max_label,
+                      split == "train" ? "t10k-labels-idx1-ubyte" : "train-labels-idx1-ubyte")}};
   auto pixels =
       torch::from_blob(set.pixels.data(), {set.n, 1, set.height, set.width}, torch::kUInt8);
   d.x = pixels.to(torch::kFloat32).div_(255.0f);

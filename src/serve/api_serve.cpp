@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/atomic_file.h"
 #include "core/config_json.h"
 #include "core/container.h"
 #include "core/runtime.h"
@@ -20,13 +21,10 @@ namespace fs = std::filesystem;
 namespace cvae {
 namespace {
 
-void ensure_parent(const std::string& path) {
-  fs::path parent = fs::path(path).parent_path();
-  if (parent.empty()) return;
-  std::error_code ec;
-  fs::create_directories(parent, ec);
-  if (ec)
-    throw IoError(fmt::format("cannot create directory '{}' ({})", parent.string(), ec.message()));
+void check_temperature(double t) {
+  if (!(t >= 0 && t <= 100)) {
+    throw ConfigError(fmt::format("--temperature out of range (got {} vs expected 0..100)", t));
+  }
 }
 
 void check_image_model(const ModelConfig& cfg, const std::string& what) {
@@ -51,10 +49,7 @@ GenerateResult generate(const GenerateRequest& req) {
   if (req.n < 1 || req.n > 100000) {
     throw ConfigError(fmt::format("-n out of range (got {} vs expected 1..100000)", req.n));
   }
-  if (!(req.temperature >= 0 && req.temperature <= 100)) {
-    throw ConfigError(
-        fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
-  }
+  check_temperature(req.temperature);
   if (req.format != "png" && req.format != "idx") {
     throw ConfigError(
         fmt::format("unknown --format (got '{}' vs expected png or idx)", req.format));
@@ -75,7 +70,7 @@ GenerateResult generate(const GenerateRequest& req) {
   GenerateResult res;
   res.count = images.size(0);
   res.labels = row_names(conds, rows);
-  ensure_parent(req.out);
+  core::create_parent_dirs(req.out);
   if (req.format == "png") {
     check_image_model(info.model, "PNG output");
     int64_t grid_rows = m, cols = req.n;
@@ -124,7 +119,7 @@ TransferResult transfer(const TransferRequest& req) {
   auto out = serve::transfer(*model, x, y, targets);  // (N, T, C, H, W)
   // Each row: the original, then one decoding per target label.
   auto strip = torch::cat({x.unsqueeze(1), out}, 1).flatten(0, 1);
-  ensure_parent(req.out);
+  core::create_parent_dirs(req.out);
   serve::write_png_grid(req.out, strip, x.size(0), targets.size(0) + 1);
   TransferResult res;
   res.files = {req.out};
@@ -137,10 +132,7 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
   if (req.steps < 2 || req.steps > 1000) {
     throw ConfigError(fmt::format("--steps out of range (got {} vs expected 2..1000)", req.steps));
   }
-  if (!(req.temperature >= 0 && req.temperature <= 100)) {
-    throw ConfigError(
-        fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
-  }
+  check_temperature(req.temperature);
   if (req.rows < 1 || req.rows > 1000) {
     throw ConfigError(fmt::format("--rows out of range (got {} vs expected 1..1000)", req.rows));
   }
@@ -174,7 +166,7 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
     parts.push_back(serve::decode_mean(*model, zc.reshape({r * s, z_dim}), c.reshape({r * s, -1})));
     grid_rows += r;
   }
-  ensure_parent(req.out);
+  core::create_parent_dirs(req.out);
   serve::write_png_grid(req.out, torch::cat(parts, 0), grid_rows, s);
   return InterpolateResult{{req.out}};
 }

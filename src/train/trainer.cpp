@@ -69,11 +69,9 @@ void rng_from_string(std::mt19937_64& rng, const std::string& s, const std::stri
 // Checks early that the output directory exists (creating it) and is writable,
 // so a run does not fail only when it first saves.
 void prepare_output(const std::string& out) {
-  fs::path parent = fs::path(out).parent_path();
+  core::create_parent_dirs(out);
+  const fs::path parent = fs::path(out).parent_path();
   std::error_code ec;
-  if (!parent.empty()) fs::create_directories(parent, ec);
-  if (ec)
-    throw IoError(fmt::format("cannot create directory '{}' ({})", parent.string(), ec.message()));
   if (fs::is_directory(out))
     throw IoError(fmt::format("output '{}' is a directory (expected a file path)", out));
   // Temporaries left by a process that was killed while saving (FILE.tmp.PID of
@@ -309,11 +307,12 @@ TrainResult train(const TrainRequest& req) {
       ++steps_this_run;
       st.beta_now = beta;
       sums.add(terms, beta);
-      progress.update(
-          b + 1,
-          fmt::format("loss {:.2f} recon {:.2f} kl {:.2f} | {:.0f} ex/s", sums.mean(sums.loss),
-                      sums.mean(sums.recon), sums.mean(sums.kl),
-                      static_cast<double>(sums.n) / std::max(1e-9, progress.elapsed_seconds())));
+      if (progress.visible())
+        progress.update(
+            b + 1,
+            fmt::format("loss {:.2f} recon {:.2f} kl {:.2f} | {:.0f} ex/s", sums.mean(sums.loss),
+                        sums.mean(sums.recon), sums.mean(sums.kl),
+                        static_cast<double>(sums.n) / std::max(1e-9, progress.elapsed_seconds())));
       const bool last_batch = b + 1 == steps_per_epoch;
       if (!last_batch &&
           ((tcfg.save_every > 0 && st.step % tcfg.save_every == 0) || stop_requested())) {
