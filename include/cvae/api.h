@@ -3,6 +3,7 @@
 // and other programs can call exactly what the CLI calls.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -58,7 +59,8 @@ struct GenerateRequest {
   std::string model;
   std::vector<std::string> labels = {"all"};  // label names, or "all"
   int64_t n = 10;                             // samples per label
-  double temperature = 1.0;                   // scale of the prior's standard deviation
+  double temperature = 1.0;                   // scale of the sampler's standard deviation
+  std::string sampler = "auto";               // auto | prior | gmm (see serve::choose_sampler)
   uint64_t seed = 1;
   bool sample_pixels = false;       // draw from p(x|z,c) instead of its mean
   std::string format = "png";       // png | idx
@@ -84,6 +86,30 @@ struct EvalRequest {
   int64_t limit = 0;  // evaluate the first N examples only (0 = all)
   uint64_t seed = 1;
   int threads = 0;
+  // Fidelity and diversity (when judge is set): samples_per_label samples per
+  // label from `sampler` at `temperature` are classified by the judge; the
+  // first transfer_examples examples of the split are transferred to every
+  // other label and classified too.
+  std::string judge;  // classifier file from cvae classifier train ("" = skip)
+  int64_t samples_per_label = 100;
+  std::string sampler = "auto";
+  double temperature = 1.0;
+  int64_t transfer_examples = 1000;  // 0 = skip transfer accuracy
+};
+
+struct FidelityResult {
+  std::vector<std::string> labels;
+  double cond_accuracy = 0;  // share of samples the judge assigns to the requested label
+  std::vector<double> cond_accuracy_per_label;
+  double diversity_ratio = 0;  // mean over labels of sample / real mean pairwise distance
+  std::vector<double> diversity_ratio_per_label;
+  std::vector<double> sample_distance_per_label, real_distance_per_label;
+  double judge_real_accuracy = 0;  // the judge on the real examples of the split: the ceiling
+  std::vector<double> judge_real_accuracy_per_label;
+  double transfer_accuracy = std::nan("");  // share of transfers assigned to the target label
+  int64_t transfer_count = 0;
+  int64_t samples = 0;
+  std::string sampler;  // the sampler used (prior or gmm)
 };
 
 struct EvalResult {
@@ -94,6 +120,8 @@ struct EvalResult {
   int64_t active_units = 0;  // dims with Cov_x(E_q[z_d]) > 0.01
   std::vector<double> kl_per_dim;
   double seconds = 0;
+  bool has_fidelity = false;
+  FidelityResult fidelity;
 };
 
 EvalResult evaluate(const EvalRequest& req);
@@ -106,7 +134,9 @@ struct TransferRequest {
   std::string split = "test";
   std::vector<int64_t> indices = {0};  // examples to transfer, one row each
   std::vector<std::string> to_labels = {"all"};
-  std::string out = "transfer.png";
+  std::string format = "png";  // png: a grid with the originals; idx: transferred images + targets
+  std::string sampler = "auto";      // gmm: move z between the labels' mixtures (serve::transfer)
+  std::string out = "transfer.png";  // png: file; idx: prefix
   int threads = 0;
 };
 
@@ -126,6 +156,7 @@ struct InterpolateRequest {
   int64_t steps = 10;
   int64_t rows = 1;  // independent pairs of latent end points
   double temperature = 1.0;
+  std::string sampler = "auto";  // where the end points are drawn from
   uint64_t seed = 1;
   std::string out = "interp.png";
   int threads = 0;
@@ -136,6 +167,68 @@ struct InterpolateResult {
 };
 
 InterpolateResult interpolate(const InterpolateRequest& req);
+
+// ---- fit-sampler -----------------------------------------------------------
+// Fits the per-label latent mixture of a trained model again (training does it
+// once at the end), e.g. with another number of components.
+struct FitSamplerRequest {
+  std::string model;
+  DataConfig data;  // the data the model was trained on
+  std::string out;  // "" = rewrite the model file (atomically)
+  int64_t components = 10;
+  std::string source = "samples";  // samples: z ~ q(z|x,c); means: E_q[z]
+  uint64_t seed = 1;
+  int threads = 0;
+};
+
+struct FitSamplerResult {
+  std::string path;
+  int64_t examples = 0;
+  int64_t components = 0;
+};
+
+FitSamplerResult fit_sampler(const FitSamplerRequest& req);
+
+// ---- classifier (the judge) --------------------------------------------------
+// A small conv classifier trained on real labelled data, used by eval to
+// measure whether generated content carries the requested label.
+struct ClassifierTrainRequest {
+  DataConfig data;
+  std::string out;  // classifier file, written atomically at the end
+  int64_t epochs = 15;
+  int64_t batch_size = 128;
+  double lr = 1e-3;
+  uint64_t seed = 1;
+  int threads = 0;
+  int progress = -1;  // as TrainRequest
+  bool quiet = false;
+};
+
+struct ClassifierReport {
+  int64_t n = 0;
+  double accuracy = 0;
+  std::vector<std::string> labels;
+  std::vector<double> accuracy_per_label;
+  std::vector<int64_t> count_per_label;
+};
+
+struct ClassifierTrainResult {
+  ClassifierReport test;  // on the data's test split (n = 0 when there is none)
+  double train_accuracy = 0;
+  double seconds = 0;
+  std::string path;
+};
+
+ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req);
+
+struct ClassifierEvalRequest {
+  std::string classifier;
+  DataConfig data;
+  std::string split = "test";
+  int threads = 0;
+};
+
+ClassifierReport evaluate_classifier(const ClassifierEvalRequest& req);
 
 // ---- info ------------------------------------------------------------------
 // A readable summary of a model file (config, labels, training state).

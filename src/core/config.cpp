@@ -33,13 +33,26 @@ int64_t condition_width(const std::vector<ConditionSpec>& conditions) {
   return width;
 }
 
+std::vector<int64_t> conv_spatial_sizes(int64_t size, size_t layers) {
+  // Each encoder convolution (kernel 4, stride 2, padding 1) gives floor(size / 2).
+  std::vector<int64_t> sizes = {size};
+  for (size_t i = 0; i < layers; ++i) sizes.push_back(sizes.back() / 2);
+  return sizes;
+}
+
 void ModelConfig::validate() const {
-  if (arch != "mlp") {
-    throw ConfigError(fmt::format("unknown architecture (got '{}' vs expected one of: mlp)", arch));
-  }
-  if (likelihood != "bernoulli") {
+  if (arch != "mlp" && arch != "conv") {
     throw ConfigError(
-        fmt::format("unknown likelihood (got '{}' vs expected one of: bernoulli)", likelihood));
+        fmt::format("unknown architecture (got '{}' vs expected one of: mlp, conv)", arch));
+  }
+  if (likelihood != "bernoulli" && likelihood != "cbernoulli" && likelihood != "gaussian") {
+    throw ConfigError(fmt::format(
+        "unknown likelihood (got '{}' vs expected one of: bernoulli, cbernoulli, gaussian)",
+        likelihood));
+  }
+  if (prior != "standard" && prior != "learned") {
+    throw ConfigError(
+        fmt::format("unknown prior (got '{}' vs expected one of: standard, learned)", prior));
   }
   if (input_shape.empty()) throw ConfigError("input shape is empty (expected e.g. 1,28,28)");
   for (auto d : input_shape) check_range<int64_t>("input shape dimension", d, 1, 1 << 20);
@@ -57,13 +70,43 @@ void ModelConfig::validate() const {
         fmt::format("logvar clamp range is empty (got [{}, {}])", logvar_min, logvar_max));
   }
   if (conditions.empty()) throw ConfigError("the model has no condition (expected at least one)");
+  // Parameters of the encoder and decoder (weights only); weights, gradients and
+  // Adam's two moments take 16 bytes each, so this bound keeps training within ~16 GiB.
+  double features = 1;
+  for (auto d : input_shape) features *= static_cast<double>(d);
+  const double cond = static_cast<double>(condition_width(conditions));
+  const double ppf = likelihood == "gaussian" ? 2 : 1;
+  double params = 0;
+  double flat = features;  // what the dense layers see of x
+  if (arch == "conv") {
+    if (input_shape.size() != 3) {
+      throw ConfigError(
+          fmt::format("the conv architecture needs images C x H x W (got a {}-dimensional shape)",
+                      input_shape.size()));
+    }
+    if (channels.empty() || channels.size() > 6) {
+      throw ConfigError(
+          fmt::format("conv channels: expected 1 to 6 layers (got {})", channels.size()));
+    }
+    for (auto ch : channels) check_range<int64_t>("conv channels", ch, 1, 4096);
+    const int64_t need = int64_t{1} << channels.size();
+    if (input_shape[1] < need || input_shape[2] < need) {
+      throw ConfigError(fmt::format(
+          "images too small for {} stride-2 convolutions (got {}x{} vs expected at least {}x{}); "
+          "use fewer --channels",
+          channels.size(), input_shape[1], input_shape[2], need, need));
+    }
+    double in = static_cast<double>(input_shape[0]);
+    for (auto ch : channels) {
+      params += 2 * 16 * in * static_cast<double>(ch);  // encoder and mirrored decoder
+      in = static_cast<double>(ch);
+    }
+    const auto hs = conv_spatial_sizes(input_shape[1], channels.size());
+    const auto ws = conv_spatial_sizes(input_shape[2], channels.size());
+    flat = in * static_cast<double>(hs.back() * ws.back());
+  }
   {
-    // Parameters of the MLP encoder and decoder; weights, gradients and Adam's two
-    // moments take 16 bytes each, so this bound keeps training within ~16 GiB.
-    double features = 1;
-    for (auto d : input_shape) features *= static_cast<double>(d);
-    const double cond = static_cast<double>(condition_width(conditions));
-    double params = 0, in = features + cond;
+    double in = flat + cond;
     for (auto h : hidden) params += (in + 1) * static_cast<double>(h), in = static_cast<double>(h);
     params += 2 * (in + 1) * static_cast<double>(latent);
     in = static_cast<double>(latent) + cond;
@@ -71,7 +114,7 @@ void ModelConfig::validate() const {
       params += (in + 1) * static_cast<double>(*it);
       in = static_cast<double>(*it);
     }
-    params += (in + 1) * features;
+    params += (in + 1) * flat * (arch == "conv" ? 1 : ppf);
     constexpr double kMaxParams = 1 << 30;
     if (params > kMaxParams) {
       throw ConfigError(
@@ -111,6 +154,18 @@ void TrainConfig::validate() const {
   check_range("--beta", beta, 0.0, 1000.0);
   check_finite("--kl-warmup", kl_warmup);
   check_range("--kl-warmup", kl_warmup, 0.0, 1e6);
+  check_range<int64_t>("--kl-cycles", kl_cycles, 0, 100000);
+  check_finite("--kl-cycle-ratio", kl_cycle_ratio);
+  if (!(kl_cycle_ratio > 0 && kl_cycle_ratio <= 1)) {
+    throw ConfigError(fmt::format("--kl-cycle-ratio out of range (got {} vs expected > 0 and <= 1)",
+                                  kl_cycle_ratio));
+  }
+  if (kl_cycles > 0 && kl_warmup > 0) {
+    throw ConfigError("--kl-cycles and --kl-warmup both set (expected one KL schedule)");
+  }
+  check_finite("--free-bits", free_bits);
+  check_range("--free-bits", free_bits, 0.0, 100.0);
+  check_range<int64_t>("--gmm-components", gmm_components, 0, 1000);
   check_finite("--grad-clip", grad_clip);
   check_range("--grad-clip", grad_clip, 0.0, 1e9);
   check_range("--val-fraction", val_fraction, 0.0, 0.9);

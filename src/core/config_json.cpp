@@ -21,6 +21,8 @@ void from_json(const nlohmann::json& j, ConditionSpec& c) {
 void to_json(nlohmann::json& j, const ModelConfig& c) {
   j = {{"arch", c.arch},
        {"likelihood", c.likelihood},
+       {"prior", c.prior},
+       {"channels", c.channels},
        {"input_shape", c.input_shape},
        {"conditions", c.conditions},
        {"hidden", c.hidden},
@@ -32,6 +34,8 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
 void from_json(const nlohmann::json& j, ModelConfig& c) {
   get_opt(j, "arch", c.arch);
   get_opt(j, "likelihood", c.likelihood);
+  get_opt(j, "prior", c.prior);
+  get_opt(j, "channels", c.channels);
   get_opt(j, "input_shape", c.input_shape);
   get_opt(j, "conditions", c.conditions);
   get_opt(j, "hidden", c.hidden);
@@ -46,6 +50,10 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"lr", c.lr},
        {"beta", c.beta},
        {"kl_warmup", c.kl_warmup},
+       {"kl_cycles", c.kl_cycles},
+       {"kl_cycle_ratio", c.kl_cycle_ratio},
+       {"free_bits", c.free_bits},
+       {"gmm_components", c.gmm_components},
        {"grad_clip", c.grad_clip},
        {"val_fraction", c.val_fraction},
        {"save_every", c.save_every},
@@ -59,6 +67,10 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   get_opt(j, "lr", c.lr);
   get_opt(j, "beta", c.beta);
   get_opt(j, "kl_warmup", c.kl_warmup);
+  get_opt(j, "kl_cycles", c.kl_cycles);
+  get_opt(j, "kl_cycle_ratio", c.kl_cycle_ratio);
+  get_opt(j, "free_bits", c.free_bits);
+  get_opt(j, "gmm_components", c.gmm_components);
   get_opt(j, "grad_clip", c.grad_clip);
   get_opt(j, "val_fraction", c.val_fraction);
   get_opt(j, "save_every", c.save_every);

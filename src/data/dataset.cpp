@@ -389,4 +389,11 @@ std::string label_name(const std::vector<ConditionSpec>& conditions, const torch
   return out;
 }
 
+std::vector<std::string> label_names(const std::vector<ConditionSpec>& conditions,
+                                     const torch::Tensor& rows) {
+  std::vector<std::string> names;
+  for (int64_t i = 0; i < rows.size(0); ++i) names.push_back(label_name(conditions, rows[i]));
+  return names;
+}
+
 }  // namespace cvae::data

@@ -55,5 +55,8 @@ torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
 
 // Human-readable name of one label-index row, e.g. "3" or "accent=scottish+word=seven".
 std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row);
+// label_name of each row of rows (M, K).
+std::vector<std::string> label_names(const std::vector<ConditionSpec>& conditions,
+                                     const torch::Tensor& rows);
 
 }  // namespace cvae::data

@@ -3,14 +3,18 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
 #include "core/runtime.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "eval/classifier.h"
+#include "eval/fidelity.h"
 #include "eval/metrics.h"
 #include "models/model_file.h"
+#include "serve/serve.h"
 
 namespace cvae {
 
@@ -29,6 +33,18 @@ EvalResult evaluate(const EvalRequest& req) {
   }
   if (req.limit < 0)
     throw ConfigError(fmt::format("--limit out of range (got {} vs expected >= 0)", req.limit));
+  if (req.samples_per_label < 2 || req.samples_per_label > 100000) {
+    throw ConfigError(fmt::format("--samples-per-label out of range (got {} vs expected 2..100000)",
+                                  req.samples_per_label));
+  }
+  if (!(req.temperature >= 0 && req.temperature <= 100)) {
+    throw ConfigError(
+        fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
+  }
+  if (req.transfer_examples < 0) {
+    throw ConfigError(fmt::format("--transfer-examples out of range (got {} vs expected >= 0)",
+                                  req.transfer_examples));
+  }
   const auto t0 = std::chrono::steady_clock::now();
   core::set_threads(req.threads);
   models::ModelFile info;
@@ -46,6 +62,19 @@ EvalResult evaluate(const EvalRequest& req) {
   }
   if (req.limit > 0 && req.limit < d.size()) d = d.subset(torch::arange(req.limit, torch::kInt64));
   model->likelihood().check_support(d.x, d.source);
+  // Fail on a bad judge or sampler before the long likelihood evaluation.
+  eval::Classifier judge{nullptr};
+  eval::ClassifierFile judge_info;
+  models::LatentMixture mixture;
+  if (!req.judge.empty()) {
+    judge = eval::load_classifier(req.judge, &judge_info);
+    if (judge_info.config.input_shape != info.model.input_shape) {
+      throw ConfigError(fmt::format(
+          "the judge '{}' takes examples of shape {} (the model's are {})", req.judge,
+          fmt::join(judge_info.config.input_shape, "x"), fmt::join(info.model.input_shape, "x")));
+    }
+    mixture = serve::choose_sampler(req.sampler, info);
+  }
 
   torch::NoGradGuard no_grad;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
@@ -64,7 +93,7 @@ EvalResult evaluate(const EvalRequest& req) {
     recon += terms.loss_recon.sum().item<double>();
     kl += terms.loss_kl.sum().item<double>();
     auto [mu, logvar] = model->encode(x, c);
-    kl_dim += models::kl_standard_normal_per_dim(mu, logvar).sum(0).to(torch::kFloat64);
+    kl_dim += model->kl_per_dim(mu, logvar, c).sum(0).to(torch::kFloat64);
     mus.push_back(mu);
     if (req.iw_samples > 0) {
       for (int64_t s = start; s < end; s += iw_batch) {
@@ -89,6 +118,15 @@ EvalResult evaluate(const EvalRequest& req) {
   r.active_units = eval::active_units(torch::cat(mus, 0));
   kl_dim /= n;
   for (int64_t i = 0; i < z_dim; ++i) r.kl_per_dim.push_back(kl_dim[i].item<double>());
+  if (judge) {
+    eval::FidelityOptions opt;
+    opt.samples_per_label = req.samples_per_label;
+    opt.temperature = req.temperature;
+    opt.transfer_examples = req.transfer_examples;
+    r.fidelity = eval::measure_fidelity(*model, *judge, judge_info.config.condition.labels, d,
+                                        mixture, opt, gen);
+    r.has_fidelity = true;
+  }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;
 }
@@ -110,6 +148,29 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
                       {"kl_per_dim", r.kl_per_dim},
                       {"seconds", r.seconds},
                       {"units", "nats per example"}};
+  if (r.has_fidelity) {
+    const auto& f = r.fidelity;
+    auto nums = [&](const std::vector<double>& v) {
+      nlohmann::json a = nlohmann::json::array();
+      for (double x : v) a.push_back(num(x));
+      return a;
+    };
+    j["judge"] = req.judge;
+    j["sampler"] = f.sampler;
+    j["temperature"] = req.temperature;
+    j["samples_per_label"] = req.samples_per_label;
+    j["labels"] = f.labels;
+    j["cond_accuracy"] = num(f.cond_accuracy);
+    j["cond_accuracy_per_label"] = nums(f.cond_accuracy_per_label);
+    j["diversity_ratio"] = num(f.diversity_ratio);
+    j["diversity_ratio_per_label"] = nums(f.diversity_ratio_per_label);
+    j["sample_distance_per_label"] = nums(f.sample_distance_per_label);
+    j["real_distance_per_label"] = nums(f.real_distance_per_label);
+    j["judge_real_accuracy"] = num(f.judge_real_accuracy);
+    j["judge_real_accuracy_per_label"] = nums(f.judge_real_accuracy_per_label);
+    j["transfer_accuracy"] = num(f.transfer_accuracy);
+    j["transfer_count"] = f.transfer_count;
+  }
   return j.dump(2) + "\n";
 }
 

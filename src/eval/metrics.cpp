@@ -18,14 +18,14 @@ torch::Tensor iwae_nll(models::CVAEImpl& model, const torch::Tensor& x, const to
   auto std = torch::exp(0.5 * logvar);
   auto x_flat = x.flatten(1);  // (B, D)
   const int64_t chunk = std::max<int64_t>(1, std::min(k, max_rows / std::max<int64_t>(b, 1)));
-  auto zeros = torch::zeros_like(mu);
-  torch::Tensor lse;  // running log-sum-exp of the log weights, (B,)
+  auto [mu_p, logvar_p] = model.prior(c);  // (B, Z)
+  torch::Tensor lse;                       // running log-sum-exp of the log weights, (B,)
   for (int64_t done = 0; done < k; done += chunk) {
     const int64_t m = std::min(chunk, k - done);
     auto eps = torch::randn({m, b, z_dim}, gen);
     auto z = mu.unsqueeze(0) + std.unsqueeze(0) * eps;                        // (m, B, Z)
     auto log_q = log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0));         // (m, B)
-    auto log_pz = log_normal(z, zeros.unsqueeze(0), zeros.unsqueeze(0));      // (m, B)
+    auto log_pz = log_normal(z, mu_p.unsqueeze(0), logvar_p.unsqueeze(0));    // (m, B)
     auto params = model.decode(z.reshape({m * b, z_dim}), c.repeat({m, 1}));  // (m*B, P*D)
     auto log_px = -model.likelihood().nll(params, x_flat.repeat({m, 1})).view({m, b});  // (m, B)
     auto part = torch::logsumexp(log_px + log_pz - log_q, 0);                           // (B,)

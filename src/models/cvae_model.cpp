@@ -42,6 +42,88 @@ torch::Tensor MLPDecoder::forward(const torch::Tensor& z, const torch::Tensor& c
   return out_->forward(h);  // (B, P*D)
 }
 
+ConvEncoder::ConvEncoder(const std::vector<int64_t>& input_shape,
+                         const std::vector<int64_t>& channels, int64_t cond_width,
+                         const std::vector<int64_t>& hidden, int64_t latent) {
+  int64_t in = input_shape[0];
+  for (int64_t ch : channels) {
+    convs_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, ch, 4).stride(2).padding(1)));
+    in = ch;
+  }
+  const auto hs = conv_spatial_sizes(input_shape[1], channels.size());
+  const auto ws = conv_spatial_sizes(input_shape[2], channels.size());
+  in = in * hs.back() * ws.back() + cond_width;
+  for (int64_t h : hidden) {
+    dense_->push_back(torch::nn::Linear(in, h));
+    in = h;
+  }
+  register_module("convs", convs_);
+  register_module("dense", dense_);
+  mu_head_ = register_module("mu_head", torch::nn::Linear(in, latent));
+  logvar_head_ = register_module("logvar_head", torch::nn::Linear(in, latent));
+}
+
+std::pair<torch::Tensor, torch::Tensor> ConvEncoder::forward(const torch::Tensor& x,
+                                                             const torch::Tensor& c) {
+  auto h = x;  // (B, C, H, W)
+  for (const auto& conv : *convs_) h = torch::relu(conv->as<torch::nn::Conv2d>()->forward(h));
+  h = torch::cat({h.flatten(1), c}, 1);  // (B, C_L * h_L * w_L + C)
+  for (const auto& layer : *dense_) h = torch::relu(layer->as<torch::nn::Linear>()->forward(h));
+  return {mu_head_->forward(h), logvar_head_->forward(h)};  // (B, Z), (B, Z)
+}
+
+ConvDecoder::ConvDecoder(const std::vector<int64_t>& input_shape,
+                         const std::vector<int64_t>& channels, int64_t cond_width,
+                         const std::vector<int64_t>& hidden, int64_t latent,
+                         int64_t params_per_feature) {
+  const auto hs = conv_spatial_sizes(input_shape[1], channels.size());
+  const auto ws = conv_spatial_sizes(input_shape[2], channels.size());
+  const size_t layers = channels.size();
+  map_shape_ = {channels.back(), hs.back(), ws.back()};
+  int64_t in = latent + cond_width;
+  for (auto it = hidden.rbegin(); it != hidden.rend(); ++it) {
+    dense_->push_back(torch::nn::Linear(in, *it));
+    in = *it;
+  }
+  dense_->push_back(torch::nn::Linear(in, map_shape_[0] * map_shape_[1] * map_shape_[2]));
+  // Transposed convolution i maps size s to 2s + output_padding; the padding
+  // (0 or 1) restores the encoder's size before its stride-2 convolution.
+  for (size_t i = layers; i-- > 0;) {
+    const int64_t cin = channels[i];
+    const int64_t cout = i == 0 ? params_per_feature * input_shape[0] : channels[i - 1];
+    const int64_t ph = hs[i] - 2 * hs[i + 1], pw = ws[i] - 2 * ws[i + 1];
+    deconvs_->push_back(torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(cin, cout, 4)
+                                                       .stride(2)
+                                                       .padding(1)
+                                                       .output_padding({ph, pw})));
+  }
+  register_module("dense", dense_);
+  register_module("deconvs", deconvs_);
+}
+
+torch::Tensor ConvDecoder::forward(const torch::Tensor& z, const torch::Tensor& c) {
+  auto h = torch::cat({z, c}, 1);  // (B, Z + C)
+  for (const auto& layer : *dense_) h = torch::relu(layer->as<torch::nn::Linear>()->forward(h));
+  h = h.view({h.size(0), map_shape_[0], map_shape_[1], map_shape_[2]});
+  const size_t n = deconvs_->size();
+  for (size_t i = 0; i < n; ++i) {
+    h = deconvs_[i]->as<torch::nn::ConvTranspose2d>()->forward(h);
+    if (i + 1 < n) h = torch::relu(h);
+  }
+  return h.flatten(1);  // (B, P*C, H, W) -> (B, P*D), P-major
+}
+
+PriorNet::PriorNet(int64_t cond_width, int64_t latent) {
+  hidden_ = register_module("hidden", torch::nn::Linear(cond_width, 128));
+  mu_head_ = register_module("mu_head", torch::nn::Linear(128, latent));
+  logvar_head_ = register_module("logvar_head", torch::nn::Linear(128, latent));
+}
+
+std::pair<torch::Tensor, torch::Tensor> PriorNet::forward(const torch::Tensor& c) {
+  auto h = torch::relu(hidden_->forward(c));
+  return {mu_head_->forward(h), logvar_head_->forward(h)};
+}
+
 CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   cfg_.validate();
   features_ = 1;
@@ -49,10 +131,38 @@ CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   likelihood_ = make_likelihood(cfg_.likelihood);
   const int64_t cond = condition_width(cfg_.conditions);
   const int64_t outputs = likelihood_->params_per_feature() * features_;
-  encoder_ = register_module(
-      "encoder", std::make_shared<MLPEncoder>(features_, cond, cfg_.hidden, cfg_.latent));
-  decoder_ = register_module("decoder",
-                             std::make_shared<MLPDecoder>(cfg_.latent, cond, cfg_.hidden, outputs));
+  if (cfg_.arch == "conv") {
+    encoder_ =
+        register_module("encoder", std::make_shared<ConvEncoder>(cfg_.input_shape, cfg_.channels,
+                                                                 cond, cfg_.hidden, cfg_.latent));
+    decoder_ = register_module(
+        "decoder", std::make_shared<ConvDecoder>(cfg_.input_shape, cfg_.channels, cond, cfg_.hidden,
+                                                 cfg_.latent, likelihood_->params_per_feature()));
+  } else {
+    encoder_ = register_module(
+        "encoder", std::make_shared<MLPEncoder>(features_, cond, cfg_.hidden, cfg_.latent));
+    decoder_ = register_module(
+        "decoder", std::make_shared<MLPDecoder>(cfg_.latent, cond, cfg_.hidden, outputs));
+  }
+  if (cfg_.prior == "learned") {
+    prior_ = register_module("prior", std::make_shared<PriorNet>(cond, cfg_.latent));
+  }
+}
+
+std::pair<torch::Tensor, torch::Tensor> CVAEImpl::prior(const torch::Tensor& c) {
+  if (!prior_) {
+    auto zeros = torch::zeros({c.size(0), cfg_.latent}, c.options());
+    return {zeros, zeros};
+  }
+  auto [mu, logvar] = prior_->forward(c);
+  return {mu, torch::clamp(logvar, cfg_.logvar_min, cfg_.logvar_max)};
+}
+
+torch::Tensor CVAEImpl::kl_per_dim(const torch::Tensor& mu, const torch::Tensor& logvar,
+                                   const torch::Tensor& c) {
+  if (!prior_) return kl_standard_normal_per_dim(mu, logvar);
+  auto [mu_p, logvar_p] = prior(c);
+  return kl_normal_per_dim(mu, logvar, mu_p, logvar_p);
 }
 
 std::pair<torch::Tensor, torch::Tensor> CVAEImpl::encode(const torch::Tensor& x,
@@ -84,17 +194,28 @@ torch::Tensor kl_standard_normal_per_dim(const torch::Tensor& mu, const torch::T
   return 0.5 * (mu.pow(2) + torch::exp(logvar) - 1.0 - logvar);
 }
 
+torch::Tensor kl_normal_per_dim(const torch::Tensor& mu_q, const torch::Tensor& logvar_q,
+                                const torch::Tensor& mu_p, const torch::Tensor& logvar_p) {
+  return 0.5 * (logvar_p - logvar_q +
+                (torch::exp(logvar_q) + (mu_q - mu_p).pow(2)) * torch::exp(-logvar_p) - 1.0);
+}
+
 torch::Tensor kl_standard_normal(const torch::Tensor& mu, const torch::Tensor& logvar) {
   return kl_standard_normal_per_dim(mu, logvar).sum(1);
 }
 
 LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& c,
-                    const torch::Tensor& eps, double beta) {
+                    const torch::Tensor& eps, double beta, double free_bits) {
   auto out = model.forward(x, c, eps);
   LossTerms t;
   t.loss_recon = model.likelihood().nll(out.x_params, x.flatten(1));  // (B,)
-  t.loss_kl = kl_standard_normal(out.mu, out.logvar);                 // (B,)
-  t.loss = (t.loss_recon + beta * t.loss_kl).mean();                  // mean over the batch
+  auto kl = model.kl_per_dim(out.mu, out.logvar, c);                  // (B, Z)
+  t.loss_kl = kl.sum(1);                                              // (B,)
+  if (free_bits > 0) {
+    t.loss = t.loss_recon.mean() + beta * kl.mean(0).clamp_min(free_bits).sum();
+  } else {
+    t.loss = (t.loss_recon + beta * t.loss_kl).mean();  // mean over the batch
+  }
   return t;
 }
 

@@ -56,6 +56,48 @@ class MLPDecoder final : public DecoderBase {
   torch::nn::Linear out_{nullptr};
 };
 
+// Conv encoder (images C x H x W): stride-2 convolutions (kernel 4, padding 1)
+// with ReLU, one per entry of `channels`, then [flatten, c] -> the MLP layers
+// -> heads. Spatial sizes come from the data (config.h: conv_spatial_sizes).
+class ConvEncoder final : public EncoderBase {
+ public:
+  ConvEncoder(const std::vector<int64_t>& input_shape, const std::vector<int64_t>& channels,
+              int64_t cond_width, const std::vector<int64_t>& hidden, int64_t latent);
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
+                                                  const torch::Tensor& c) override;
+
+ private:
+  torch::nn::ModuleList convs_, dense_;
+  torch::nn::Linear mu_head_{nullptr}, logvar_head_{nullptr};
+};
+
+// Conv decoder, the encoder's mirror: [z, c] -> MLP layers -> Linear to the
+// last conv map -> transposed convolutions (kernel 4, stride 2, padding 1;
+// output padding chosen so every size matches the encoder's) with ReLU between
+// them. The last one has P * C output channels: x_params (B, P*D), P-major.
+class ConvDecoder final : public DecoderBase {
+ public:
+  ConvDecoder(const std::vector<int64_t>& input_shape, const std::vector<int64_t>& channels,
+              int64_t cond_width, const std::vector<int64_t>& hidden, int64_t latent,
+              int64_t params_per_feature);
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c) override;
+
+ private:
+  torch::nn::ModuleList dense_, deconvs_;
+  std::vector<int64_t> map_shape_;  // (channels, h, w) of the first transposed convolution
+};
+
+// Learned conditional prior p(z | c) = N(mu_p(c), exp(logvar_p(c))) (Sohn et al.
+// 2015): c -> Linear(C, 128) + ReLU -> mu and logvar heads.
+class PriorNet final : public torch::nn::Module {
+ public:
+  PriorNet(int64_t cond_width, int64_t latent);
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& c);
+
+ private:
+  torch::nn::Linear hidden_{nullptr}, mu_head_{nullptr}, logvar_head_{nullptr};
+};
+
 class CVAEImpl : public torch::nn::Module {
  public:
   explicit CVAEImpl(ModelConfig cfg);
@@ -68,6 +110,11 @@ class CVAEImpl : public torch::nn::Module {
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& c);
   // z (B, Z), c (B, C) -> x_params (B, P*D)
   torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& c);
+  // The prior p(z | c): c (B, C) -> mu (B, Z), logvar (B, Z); zeros for N(0, I).
+  std::pair<torch::Tensor, torch::Tensor> prior(const torch::Tensor& c);
+  // KL(q(z | x, c) || p(z | c)) per latent dimension: (B, Z) each -> (B, Z)
+  torch::Tensor kl_per_dim(const torch::Tensor& mu, const torch::Tensor& logvar,
+                           const torch::Tensor& c);
   // z = mu + exp(0.5 * logvar) * eps (Kingma & Welling 2014, eq. 10); all (B, Z)
   static torch::Tensor reparameterize(const torch::Tensor& mu, const torch::Tensor& logvar,
                                       const torch::Tensor& eps);
@@ -85,6 +132,7 @@ class CVAEImpl : public torch::nn::Module {
   std::unique_ptr<Likelihood> likelihood_;
   std::shared_ptr<EncoderBase> encoder_;
   std::shared_ptr<DecoderBase> decoder_;
+  std::shared_ptr<PriorNet> prior_;  // null for the standard normal prior
 };
 TORCH_MODULE(CVAE);
 
@@ -96,15 +144,25 @@ torch::Tensor kl_standard_normal(const torch::Tensor& mu, const torch::Tensor& l
 // The same per latent dimension: (B, Z) -> (B, Z)
 torch::Tensor kl_standard_normal_per_dim(const torch::Tensor& mu, const torch::Tensor& logvar);
 
+// KL(N(mu_q, exp(logvar_q)) || N(mu_p, exp(logvar_p))) per dimension, closed form:
+//   0.5 * (logvar_p - logvar_q + (exp(logvar_q) + (mu_q - mu_p)^2) / exp(logvar_p) - 1)
+// all (B, Z) -> (B, Z)
+torch::Tensor kl_normal_per_dim(const torch::Tensor& mu_q, const torch::Tensor& logvar_q,
+                                const torch::Tensor& mu_p, const torch::Tensor& logvar_p);
+
 struct LossTerms {
-  torch::Tensor loss;        // scalar: mean over the batch of loss_recon + beta * loss_kl
+  torch::Tensor loss;        // scalar: the training objective (see elbo_loss)
   torch::Tensor loss_recon;  // (B,): -log p(x | z, c), summed over the D features
-  torch::Tensor loss_kl;     // (B,): KL(q(z | x, c) || p(z)), summed over the Z dimensions
+  torch::Tensor loss_kl;     // (B,): KL(q(z | x, c) || p(z | c)), summed over the Z dimensions
 };
 
 // -ELBO with a beta weight on the KL term, nats per example.
-// Reduction: sum over features and latent dimensions, mean over the batch.
+// Reduction: sum over features and latent dimensions, mean over the batch:
+//   loss = mean_b(loss_recon) + beta * sum_d max(free_bits, mean_b KL_bd)
+// With free_bits = 0 this is mean_b(loss_recon + beta * loss_kl). Free bits
+// (Kingma et al. 2016) stop the optimiser from pushing a dimension's KL,
+// averaged over the batch, below free_bits nats; loss_kl stays the true KL.
 LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& c,
-                    const torch::Tensor& eps, double beta);
+                    const torch::Tensor& eps, double beta, double free_bits = 0.0);
 
 }  // namespace cvae::models

@@ -40,6 +40,42 @@ class BernoulliLikelihood final : public Likelihood {
   void check_support(const torch::Tensor& x, const std::string& source) const override;
 };
 
+// Continuous Bernoulli on logits (Loaiza-Ganem & Cunningham 2019): a proper
+// density on [0, 1], p(x | l) = C(l) * sigmoid(l)^x * (1 - sigmoid(l))^(1 - x),
+// with the normaliser C(l) = l / tanh(l / 2) (-> 2 as l -> 0). So
+//   -log p(x | l) = BCE(l, x) - log C(l),
+// and E[x] = sigmoid(l) / (2 sigmoid(l) - 1) - 1 / l (-> 1/2 + l/12 as l -> 0).
+// Near l = 0 both use their series, so values and gradients stay finite.
+class ContinuousBernoulliLikelihood final : public Likelihood {
+ public:
+  std::string name() const override { return "cbernoulli"; }
+  int64_t params_per_feature() const override { return 1; }
+  torch::Tensor nll(const torch::Tensor& x_logits, const torch::Tensor& x) const override;
+  torch::Tensor mean(const torch::Tensor& x_logits) const override;
+  torch::Tensor sample(const torch::Tensor& x_logits, at::Generator& gen) const override;
+  void check_support(const torch::Tensor& x, const std::string& source) const override;
+  // log C(l), elementwise.
+  static torch::Tensor log_norm(const torch::Tensor& x_logits);
+};
+
+// Gaussian with a learned variance per feature. params (B, 2D): the first D
+// give the mean mu = sigmoid(a) (in [0, 1], like the data), the second D the
+// variance var = kVarMin + softplus(b); the floor keeps the density bounded on
+// pixels that are always 0 (var >= 1e-4, i.e. sigma >= 0.01).
+//   -log p(x) = 0.5 * (log(2 pi) + log var + (x - mu)^2 / var), summed over D.
+class GaussianLikelihood final : public Likelihood {
+ public:
+  static constexpr double kVarMin = 1e-4;
+  std::string name() const override { return "gaussian"; }
+  int64_t params_per_feature() const override { return 2; }
+  torch::Tensor nll(const torch::Tensor& params, const torch::Tensor& x) const override;
+  torch::Tensor mean(const torch::Tensor& params) const override;
+  torch::Tensor sample(const torch::Tensor& params, at::Generator& gen) const override;
+  void check_support(const torch::Tensor& x, const std::string& source) const override;
+  // params (B, 2D) -> variance (B, D)
+  static torch::Tensor variance(const torch::Tensor& params);
+};
+
 std::unique_ptr<Likelihood> make_likelihood(const std::string& name);
 
 }  // namespace cvae::models

@@ -103,12 +103,10 @@ void generator_from_bytes(at::Generator& gen, const std::string& bytes, const st
 
 void save_model_file(const std::string& path, const ModelFile& f) {
   core::Container c;
-  c.header = {{"program", kProgram},
-              {"cvae_version", CVAE_VERSION},
-              {"model", f.model},
-              {"train", f.train},
-              {"state", state_to_json(f.state)}};
+  c.header = {{"program", kProgram}, {"kind", "model"},  {"cvae_version", CVAE_VERSION},
+              {"model", f.model},    {"train", f.train}, {"state", state_to_json(f.state)}};
   c.blobs["weights"] = f.weights;
+  if (!f.latent_mixture.empty()) c.blobs["sampler/latent_mixture"] = f.latent_mixture;
   if (f.resume) {
     c.blobs["resume/weights"] = f.resume->weights;
     c.blobs["resume/optimizer"] = f.resume->optimizer;
@@ -127,6 +125,12 @@ ModelFile load_model_file(const std::string& path) {
           fmt::format("'{}' was not written by cvae (program '{}' vs expected 'cvae')", path,
                       c.header.value("program", std::string("?"))));
     }
+    const std::string kind = c.header.value("kind", std::string("model"));
+    if (kind != "model") {
+      throw CheckpointError(fmt::format(
+          "'{}' is a cvae {} file, not a model file (expected the output of cvae train)", path,
+          kind));
+    }
     f.model = c.header.at("model").get<ModelConfig>();
     f.train = c.header.at("train").get<TrainConfig>();
     f.state = state_from_json(c.header.at("state"));
@@ -144,6 +148,8 @@ ModelFile load_model_file(const std::string& path) {
   if (it == c.blobs.end())
     throw CheckpointError(fmt::format("model file '{}' has no weights", path));
   f.weights = std::move(it->second);
+  if (auto m = c.blobs.find("sampler/latent_mixture"); m != c.blobs.end())
+    f.latent_mixture = std::move(m->second);
   if (c.blobs.count("resume/weights") && c.blobs.count("resume/optimizer") &&
       c.blobs.count("resume/generator")) {
     f.resume = ResumeState{c.blobs["resume/weights"], c.blobs["resume/optimizer"],

@@ -43,7 +43,8 @@ struct ModelFile {
   TrainingState state;
   std::string weights;  // serialized parameters used for inference (best by validation)
   std::optional<ResumeState> resume;
-  nlohmann::json header;  // the raw header as read
+  std::string latent_mixture;  // models/latent_density.h bytes; empty when none was fitted
+  nlohmann::json header;       // the raw header as read
 };
 
 // Named parameters and buffers of a module <-> bytes (a torch archive).

@@ -34,11 +34,10 @@ void check_image_model(const ModelConfig& cfg, const std::string& what) {
   }
 }
 
-std::vector<std::string> row_names(const std::vector<ConditionSpec>& conds,
-                                   const torch::Tensor& rows) {
-  std::vector<std::string> names;
-  for (int64_t i = 0; i < rows.size(0); ++i) names.push_back(data::label_name(conds, rows[i]));
-  return names;
+// The default --out names a PNG; as an IDX prefix drop the extension.
+std::string idx_prefix(std::string out) {
+  if (out.size() > 4 && out.compare(out.size() - 4, 4, ".png") == 0) out.resize(out.size() - 4);
+  return out;
 }
 
 }  // namespace
@@ -64,12 +63,14 @@ GenerateResult generate(const GenerateRequest& req) {
     throw ConfigError(
         fmt::format("too many samples (got {} labels x {} vs expected at most 1000000)", m, req.n));
   }
+  auto mixture = serve::choose_sampler(req.sampler, info);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
-  auto images = serve::sample(*model, rows, req.n, req.temperature, gen, req.sample_pixels);
+  auto images =
+      serve::sample(*model, rows, req.n, req.temperature, gen, req.sample_pixels, mixture);
 
   GenerateResult res;
   res.count = images.size(0);
-  res.labels = row_names(conds, rows);
+  res.labels = data::label_names(conds, rows);
   core::create_parent_dirs(req.out);
   if (req.format == "png") {
     check_image_model(info.model, "PNG output");
@@ -82,11 +83,7 @@ GenerateResult generate(const GenerateRequest& req) {
     res.files = {req.out};
   } else {
     auto labels = rows.repeat_interleave(req.n, 0);
-    // The default --out names a PNG; as an IDX prefix drop the extension.
-    std::string prefix = req.out;
-    if (prefix.size() > 4 && prefix.compare(prefix.size() - 4, 4, ".png") == 0)
-      prefix.resize(prefix.size() - 4);
-    res.files = serve::write_idx_pair(prefix, images, labels);
+    res.files = serve::write_idx_pair(idx_prefix(req.out), images, labels);
   }
   return res;
 }
@@ -96,6 +93,10 @@ TransferResult transfer(const TransferRequest& req) {
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
   check_image_model(info.model, "transfer");
+  if (req.format != "png" && req.format != "idx") {
+    throw ConfigError(
+        fmt::format("unknown --format (got '{}' vs expected png or idx)", req.format));
+  }
   const auto& conds = info.model.conditions;
   if (req.split != "test" && req.split != "train") {
     throw ConfigError(
@@ -116,15 +117,22 @@ TransferResult transfer(const TransferRequest& req) {
   auto x = d.x.index_select(0, idx);
   auto y = d.y.index_select(0, idx);
   auto targets = data::parse_labels(conds, req.to_labels);
-  auto out = serve::transfer(*model, x, y, targets);  // (N, T, C, H, W)
-  // Each row: the original, then one decoding per target label.
-  auto strip = torch::cat({x.unsqueeze(1), out}, 1).flatten(0, 1);
+  auto mixture = serve::choose_sampler(req.sampler, info);
+  auto out = serve::transfer(*model, x, y, targets, mixture);  // (N, T, C, H, W)
   core::create_parent_dirs(req.out);
-  serve::write_png_grid(req.out, strip, x.size(0), targets.size(0) + 1);
   TransferResult res;
-  res.files = {req.out};
-  res.source_labels = row_names(conds, y);
-  res.target_labels = row_names(conds, targets);
+  if (req.format == "idx") {
+    // The transferred images, example-major, each with its target label.
+    res.files = serve::write_idx_pair(idx_prefix(req.out), out.flatten(0, 1),
+                                      targets.repeat({x.size(0), 1}));
+  } else {
+    // Each row: the original, then one decoding per target label.
+    auto strip = torch::cat({x.unsqueeze(1), out}, 1).flatten(0, 1);
+    serve::write_png_grid(req.out, strip, x.size(0), targets.size(0) + 1);
+    res.files = {req.out};
+  }
+  res.source_labels = data::label_names(conds, y);
+  res.target_labels = data::label_names(conds, targets);
   return res;
 }
 
@@ -144,11 +152,12 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
   auto from = data::parse_labels(conds, {req.label});
   if (from.size(0) != 1)
     throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
+  auto mixture = serve::choose_sampler(req.sampler, info);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
   const int64_t z_dim = model->latent(), s = req.steps, r = req.rows;
-  auto alpha = torch::linspace(0.0, 1.0, s).view({1, s, 1});       // (1, S, 1)
-  auto z0 = (torch::randn({r, 1, z_dim}, gen) * req.temperature);  // (R, 1, Z)
-  auto z1 = (torch::randn({r, 1, z_dim}, gen) * req.temperature);
+  auto alpha = torch::linspace(0.0, 1.0, s).view({1, s, 1});  // (1, S, 1)
+  auto z0 = serve::sample_latent(*model, from, r, req.temperature, gen, mixture).unsqueeze(1);
+  auto z1 = serve::sample_latent(*model, from, r, req.temperature, gen, mixture).unsqueeze(1);
   auto c_from = data::encode_conditions(conds, from);  // (1, C)
   // Rows 1..R: from z0 to z1 at the fixed label.
   auto z = ((1 - alpha) * z0 + alpha * z1).reshape({r * s, z_dim});
@@ -185,14 +194,19 @@ std::string describe_model(const std::string& path, bool as_json) {
                       {"model", f.model},
                       {"train", f.train},
                       {"state", f.header.at("state")},
-                      {"resumable", f.resume.has_value()}};
+                      {"resumable", f.resume.has_value()},
+                      {"latent_mixture", !f.latent_mixture.empty()}};
   if (as_json) return j.dump(2) + "\n";
   std::string out;
   out += fmt::format("file            {} ({} bytes, format version {}, written by cvae {})\n", path,
                      bytes, core::kContainerVersion, j["written_by"].get<std::string>());
   out += fmt::format(
-      "model           {} encoder/decoder, {} likelihood, hidden {}, latent {}, {} parameters\n",
-      f.model.arch, f.model.likelihood, fmt::join(f.model.hidden, ","), f.model.latent, params);
+      "model           {} encoder/decoder{}, {} likelihood, {} prior, hidden {}, latent {}, {} "
+      "parameters\n",
+      f.model.arch,
+      f.model.arch == "conv" ? fmt::format(" (channels {})", fmt::join(f.model.channels, ","))
+                             : std::string(),
+      f.model.likelihood, f.model.prior, fmt::join(f.model.hidden, ","), f.model.latent, params);
   out += fmt::format("input shape     {}\n", fmt::join(f.model.input_shape, "x"));
   for (const auto& c : f.model.conditions) {
     out += fmt::format("condition       {} ({}, {} labels): {}\n", c.name, c.kind, c.labels.size(),
@@ -200,15 +214,22 @@ std::string describe_model(const std::string& path, bool as_json) {
   }
   out += fmt::format(
       "training        {} of {} epochs, {} steps, batch {}, lr {}, beta {}, kl warm-up {} epochs, "
-      "seed {}\n",
+      "kl cycles {}, free bits {}, seed {}\n",
       f.state.epochs_done, f.train.epochs, f.state.step, f.train.batch_size, f.train.lr,
-      f.train.beta, f.train.kl_warmup, f.train.seed);
+      f.train.beta, f.train.kl_warmup, f.train.kl_cycles, f.train.free_bits, f.train.seed);
   out += fmt::format(
       "best val -ELBO  {} (epoch {})\n",
       std::isfinite(f.state.best_val) ? fmt::format("{:.3f} nats", f.state.best_val) : "n/a",
       f.state.best_epoch);
   out += fmt::format("data            {} ({} train, {} validation)\n", f.state.data_source,
                      f.state.train_examples, f.state.val_examples);
+  if (f.latent_mixture.empty()) {
+    out += "sampler         prior only (no latent mixture)\n";
+  } else {
+    auto mix = models::mixture_from_bytes(f.latent_mixture, fmt::format("model file '{}'", path));
+    out += fmt::format("sampler         latent mixture, {} components for each of {} label(s)\n",
+                       mix.components(), mix.rows.size(0));
+  }
   out += fmt::format("resumable       {}\n", f.resume ? "yes" : "no");
   return out;
 }

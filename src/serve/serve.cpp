@@ -18,11 +18,44 @@ torch::Tensor decode_mean(models::CVAEImpl& model, const torch::Tensor& z, const
   return model.likelihood().mean(model.decode(z, c)).reshape(shape);
 }
 
+models::LatentMixture choose_sampler(const std::string& sampler, const models::ModelFile& info) {
+  if (sampler != "auto" && sampler != "prior" && sampler != "gmm") {
+    throw ConfigError(
+        fmt::format("unknown --sampler (got '{}' vs expected auto, prior or gmm)", sampler));
+  }
+  if (sampler == "prior") return {};
+  if (info.latent_mixture.empty()) {
+    if (sampler == "auto") return {};
+    throw CheckpointError(
+        "the model file has no latent mixture (train with --gmm-components > 0, or use --sampler "
+        "prior)");
+  }
+  return models::mixture_from_bytes(info.latent_mixture, "model file");
+}
+
+torch::Tensor sample_latent(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
+                            double temperature, at::Generator& gen,
+                            const models::LatentMixture& mixture) {
+  torch::NoGradGuard no_grad;
+  const auto& conds = model.config().conditions;
+  if (mixture.defined()) {
+    auto index = models::mixture_row_index(mixture, rows, data::label_names(conds, rows));
+    if (mixture.means.size(2) != model.latent())
+      throw CheckpointError("the model file's latent mixture does not match the latent size");
+    return models::sample_latent_mixture(mixture, index, n, temperature, gen);
+  }
+  auto c = data::encode_conditions(conds, rows.repeat_interleave(n, 0));  // (N, C)
+  auto [mu_p, logvar_p] = model.prior(c);
+  auto eps = torch::randn({c.size(0), model.latent()}, gen);
+  return mu_p + temperature * torch::exp(0.5 * logvar_p) * eps;  // (N, Z)
+}
+
 torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
-                     double temperature, at::Generator& gen, bool sample_pixels) {
+                     double temperature, at::Generator& gen, bool sample_pixels,
+                     const models::LatentMixture& mixture) {
   torch::NoGradGuard no_grad;
   const int64_t total = rows.size(0) * n;
-  auto z = torch::randn({total, model.latent()}, gen) * temperature;  // (N, Z)
+  auto z = sample_latent(model, rows, n, temperature, gen, mixture);  // (N, Z)
   auto c =
       data::encode_conditions(model.config().conditions, rows.repeat_interleave(n, 0));  // (N, C)
   if (!sample_pixels) return decode_mean(model, z, c);
@@ -32,14 +65,26 @@ torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t
 }
 
 torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& y,
-                       const torch::Tensor& targets) {
+                       const torch::Tensor& targets, const models::LatentMixture& mixture) {
   torch::NoGradGuard no_grad;
   const auto& conds = model.config().conditions;
-  const int64_t n = x.size(0), t = targets.size(0);
-  auto mu = model.encode(x, data::encode_conditions(conds, y)).first;  // (N, Z)
-  auto z = mu.repeat_interleave(t, 0);                                 // (N*T, Z)
-  auto c = data::encode_conditions(conds, targets.repeat({n, 1}));     // (N*T, C)
-  auto out = decode_mean(model, z, c);                                 // (N*T, S...)
+  const int64_t n = x.size(0), t = targets.size(0), zdim = model.latent();
+  auto cs = data::encode_conditions(conds, y);   // (N, C)
+  auto mu = model.encode(x, cs).first;           // (N, Z)
+  auto z = mu.repeat_interleave(t, 0);           // (N*T, Z)
+  auto src = y.repeat_interleave(t, 0);          // (N*T, K)
+  auto dst = targets.repeat({n, 1});             // (N*T, K)
+  auto c = data::encode_conditions(conds, dst);  // (N*T, C)
+  if (mixture.defined()) {
+    auto is = models::mixture_row_index(mixture, src, data::label_names(conds, src));
+    auto it = models::mixture_row_index(mixture, dst, data::label_names(conds, dst));
+    z = models::move_between_rows(mixture, z, is, it).view({n * t, zdim});
+  } else if (model.config().prior == "learned") {
+    auto [mu_s, lv_s] = model.prior(data::encode_conditions(conds, src));
+    auto [mu_t, lv_t] = model.prior(c);
+    z = mu_t + torch::exp(0.5 * (lv_t - lv_s)) * (z - mu_s);
+  }
+  auto out = decode_mean(model, z, c);  // (N*T, S...)
   auto shape = out.sizes().vec();
   shape[0] = t;
   shape.insert(shape.begin(), n);

@@ -10,21 +10,43 @@
 #include <vector>
 
 #include "models/cvae_model.h"
+#include "models/latent_density.h"
+#include "models/model_file.h"
 
 namespace cvae::serve {
 
-// Draws n samples per label row: z ~ N(0, temperature^2 I), x = mean (or a draw)
-// of p(x | z, c). rows (M, K) label indices -> (M*n, S...) in [0, 1], label-major.
+// The latent sampler a request names: "prior" (p(z | c)), "gmm" (the latent
+// mixture fitted after training; CheckpointError when the file has none) or
+// "auto" (gmm when the file has one, else prior). Returns the mixture, or an
+// undefined one for the prior.
+models::LatentMixture choose_sampler(const std::string& sampler, const models::ModelFile& info);
+
+// n latent draws per label row: z = mu_p(c) + temperature * sigma_p(c) * eps
+// from the prior, or from the row's mixture with covariances scaled by
+// temperature^2 when `mixture` is defined. rows (M, K) -> (M*n, Z), label-major.
+torch::Tensor sample_latent(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
+                            double temperature, at::Generator& gen,
+                            const models::LatentMixture& mixture);
+
+// Draws n samples per label row: z from sample_latent, x = mean (or a draw) of
+// p(x | z, c). rows (M, K) label indices -> (M*n, S...), label-major.
 torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
-                     double temperature, at::Generator& gen, bool sample_pixels);
+                     double temperature, at::Generator& gen, bool sample_pixels,
+                     const models::LatentMixture& mixture = {});
 
 // Decodes z with conditions c and returns images in [0, 1]: z (N, Z), c (N, C) -> (N, S...)
 torch::Tensor decode_mean(models::CVAEImpl& model, const torch::Tensor& z, const torch::Tensor& c);
 
-// Encodes x with its own labels (posterior mean) and decodes it with each target
-// row: x (N, S...), y (N, K), targets (T, K) -> (N, T, S...)
+// Encodes x with its own labels (posterior mean z) and decodes it with each
+// target row: x (N, S...), y (N, K), targets (T, K) -> (N, T, S...).
+// z is carried from the source label's region of latent space to the target's
+// before decoding, so that what z holds of the label itself is replaced:
+//  - with a mixture: z' = m_t + L_t L_s^-1 (z - m_s), (m, L L^T) the
+//    moment-matched Gaussian of each label's mixture (the aggregate posterior);
+//  - with a learned prior: z' = mu_p(t) + sigma_p(t) / sigma_p(s) * (z - mu_p(s));
+//  - with the standard prior: z' = z.
 torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& y,
-                       const torch::Tensor& targets);
+                       const torch::Tensor& targets, const models::LatentMixture& mixture = {});
 
 // (N, S...) in [0, 1] -> bytes, values rounded to 0..255.
 std::vector<uint8_t> to_bytes(const torch::Tensor& images);

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <filesystem>
 #include <fstream>
@@ -23,8 +24,11 @@
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "models/cvae_model.h"
+#include "models/latent_density.h"
 #include "models/model_file.h"
 #include "train/flat_adam.h"
+#include "train/kl_schedule.h"
+#include "train/latent_fit.h"
 
 namespace fs = std::filesystem;
 
@@ -210,11 +214,8 @@ TrainResult train(const TrainRequest& req) {
   const int64_t n = train_set.size();
   const int64_t bs = std::min(tcfg.batch_size, n);
   const int64_t steps_per_epoch = (n + bs - 1) / bs;
-  const double warmup_steps = tcfg.kl_warmup * static_cast<double>(steps_per_epoch);
-  auto beta_at = [&](int64_t step) {
-    return warmup_steps > 0 ? tcfg.beta * std::min(1.0, static_cast<double>(step) / warmup_steps)
-                            : tcfg.beta;
-  };
+  auto beta_at = [&](int64_t step) { return training::kl_weight(tcfg, step, steps_per_epoch); };
+  std::string mixture = resuming ? prev.latent_mixture : std::string();
 
   auto save = [&]() {
     models::ModelFile f;
@@ -222,6 +223,7 @@ TrainResult train(const TrainRequest& req) {
     f.train = tcfg;
     f.state = st;
     f.weights = best_weights.empty() ? models::module_to_bytes(*model) : best_weights;
+    f.latent_mixture = mixture;
     f.resume = models::ResumeState{models::module_to_bytes(*model), opt.state_bytes(),
                                    models::generator_to_bytes(gen)};
     models::save_model_file(out, f);
@@ -273,6 +275,7 @@ TrainResult train(const TrainRequest& req) {
     core::Progress progress(fmt::format("epoch {}/{}", epoch, tcfg.epochs), steps_per_epoch, bar,
                             req.quiet);
     Sums sums;
+    mixture.clear();  // the weights change: a mixture fitted earlier no longer applies
     model->train();
     for (int64_t b = st.batch_in_epoch; b < steps_per_epoch; ++b) {
       auto idx = perm_t.slice(0, b * bs, std::min((b + 1) * bs, n));
@@ -280,7 +283,7 @@ TrainResult train(const TrainRequest& req) {
       auto c = data::encode_conditions(mcfg.conditions, train_set.y.index_select(0, idx));
       auto eps = torch::randn({idx.size(0), mcfg.latent}, gen);
       const double beta = beta_at(st.step);
-      auto terms = models::elbo_loss(*model, x, c, eps, beta);
+      auto terms = models::elbo_loss(*model, x, c, eps, beta, tcfg.free_bits);
       if (req.inject_nan_at_step == st.step + 1) terms.loss = terms.loss * std::nan("");
       const double loss = terms.loss.item<double>();
       if (!std::isfinite(loss)) {
@@ -393,7 +396,20 @@ TrainResult train(const TrainRequest& req) {
       break;
     }
   }
-  if (result.epochs.empty() && !result.interrupted && out != req.resume) {
+  const bool complete = !result.interrupted && st.epochs_done >= tcfg.epochs;
+  if (complete && mixture.empty() && tcfg.gmm_components > 0) {
+    if (!req.quiet) {
+      fmt::print(stderr,
+                 "fitting a {}-component latent mixture per label to {} training examples\n",
+                 tcfg.gmm_components, train_set.size());
+    }
+    const std::string weights =
+        best_weights.empty() ? models::module_to_bytes(*model) : best_weights;
+    models::CVAE best(mcfg);
+    models::module_from_bytes(*best, weights, "the best weights");
+    mixture = training::fit_mixture_bytes(*best, train_set, tcfg.gmm_components, tcfg.seed, false);
+    save();
+  } else if (result.epochs.empty() && !result.interrupted && out != req.resume) {
     save();  // nothing left to train: --out still gets the model
   }
   result.epochs_done = st.epochs_done;

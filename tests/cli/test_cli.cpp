@@ -1005,6 +1005,148 @@ TEST_F(CliBadInput, DiskFullKeepsThePreviousFiles) {
 }
 
 // ---------------------------------------------------------------------------------------
+// The judge, the samplers and the model variants (docs/models.md).
+
+TEST_F(CliUserPath, JudgeTrainsAndEvalReportsFidelity) {
+  const std::string judge = out("judges/judge.cls");  // the parent does not exist yet
+  RunResult r = cvae::testing::run_cli({"classifier", "train", "--data", data(), "--out", judge,
+                                        "--epochs", "3", "--threads", "1", "--progress", "none"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "test split: accuracy")) << r.out;
+  r = cvae::testing::run_cli(
+      {"classifier", "eval", "--model", judge, "--data", data(), "--threads", "1"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "accuracy")) << r.out;
+  const std::string json = out("eval.json");
+  r = cvae::testing::run_cli({"eval", "--model", model(), "--data", data(), "--judge", judge,
+                              "--iw-samples", "0", "--samples-per-label", "20", "--threads", "1",
+                              "--json", json});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "transfer accuracy")) << r.out;
+  auto j = nlohmann::json::parse(read_bytes(json));
+  for (const char* key : {"cond_accuracy", "judge_real_accuracy", "transfer_accuracy"}) {
+    ASSERT_TRUE(j.contains(key) && j[key].is_number()) << key << "\n" << j.dump(2);
+    EXPECT_GE(j[key].get<double>(), 0.0);
+    EXPECT_LE(j[key].get<double>(), 1.0);
+  }
+  ASSERT_TRUE(j.contains("diversity_ratio") && j["diversity_ratio"].is_number());
+  EXPECT_GT(j["diversity_ratio"].get<double>(), 0.0);
+  EXPECT_EQ(j["cond_accuracy_per_label"].size(), static_cast<size_t>(n_labels()));
+  EXPECT_EQ(j["sampler"], "gmm");
+}
+
+TEST_F(CliUserPath, TransferIdxHoldsImagesAndTargetLabels) {
+  const std::string prefix = out("tr");
+  RunResult r = cvae::testing::run_cli({"transfer", "--model", model(), "--data", data(), "--index",
+                                        "0", "--index", "1", "--to-label", "all", "--format", "idx",
+                                        "--out", prefix, "--threads", "1"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  auto images = cvae::data::read_idx(prefix + "-images-idx3-ubyte");
+  auto labels = cvae::data::read_idx(prefix + "-labels-idx1-ubyte");
+  EXPECT_EQ(images.dims, (std::vector<int64_t>{2 * n_labels(), kSize, kSize}));
+  ASSERT_EQ(labels.dims, (std::vector<int64_t>{2 * n_labels()}));
+  for (int64_t i = 0; i < 2 * n_labels(); ++i)
+    EXPECT_EQ(labels.data[static_cast<size_t>(i)], i % n_labels()) << "image " << i;
+}
+
+TEST_F(CliUserPath, GmmSamplerIsTheDefaultAndDiffersFromThePrior) {
+  auto gen = [&](const std::string& sampler, const std::string& name) {
+    RunResult r = cvae::testing::run_cli({"generate", "--model", model(), "-n", "6", "--format",
+                                          "idx", "--seed", "3", "--sampler", sampler, "--out",
+                                          out(name), "--threads", "1"});
+    EXPECT_EQ(r.code, 0) << describe(r);
+    return read_bytes(out(name) + "-images-idx3-ubyte");
+  };
+  const std::string automatic = gen("auto", "a"), gmm = gen("gmm", "g"), prior = gen("prior", "p");
+  EXPECT_FALSE(gmm.empty());
+  EXPECT_EQ(automatic, gmm);
+  EXPECT_NE(gmm, prior);
+  RunResult r = cvae::testing::run_cli({"info", "--model", model()});
+  EXPECT_TRUE(contains(r.out, "latent mixture, 10 components for each of 3 label(s)")) << r.out;
+}
+
+TEST_F(CliUserPath, FitSamplerRewritesTheMixture) {
+  const std::string copy = out("copy.cvae");
+  write_bytes(copy, read_bytes(model()));
+  RunResult r = cvae::testing::run_cli(
+      {"fit-sampler", "--model", copy, "--data", data(), "--components", "2", "--threads", "1"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = cvae::testing::run_cli({"info", "--model", copy});
+  EXPECT_TRUE(contains(r.out, "latent mixture, 2 components for each of 3 label(s)")) << r.out;
+}
+
+TEST(CliVariants, ConvLearnedPriorAndEachLikelihoodTrainAndGenerate) {
+  TempDir dir("cvae-cli-variants");
+  const std::string data = dir.file("toy");
+  cvae::testing::write_toy_idx(data, 60, 15, kSize, kClasses, 2);
+  for (std::string lik : {"bernoulli", "cbernoulli", "gaussian"}) {
+    const std::string model = dir.file(lik + ".cvae");
+    RunResult r = cvae::testing::run_cli(
+        with(train_args(data, model, 2),
+             {"--arch", "conv", "--conv-channels", "4,8", "--prior", "learned", "--likelihood", lik,
+              "--kl-cycles", "2", "--free-bits", "0.1", "--gmm-components", "2"}));
+    ASSERT_EQ(r.code, 0) << lik << "\n" << describe(r);
+    r = cvae::testing::run_cli({"info", "--model", model});
+    EXPECT_TRUE(contains(
+        r.out, "conv encoder/decoder (channels 4,8), " + lik + " likelihood, learned prior"))
+        << r.out;
+    r = cvae::testing::run_cli({"generate", "--model", model, "-n", "3", "--out",
+                                dir.file(lik + ".png"), "--threads", "1"});
+    EXPECT_EQ(r.code, 0) << describe(r);
+    EXPECT_TRUE(file_exists(dir.file(lik + ".png")));
+  }
+}
+
+TEST_F(CliBadInput, JudgeSamplerAndVariantErrors) {
+  REQUIRE_SHARED_MODEL();
+  const std::string data = shared().data;
+  expect_train_error(small_train(data) + Args{"--kl-cycles", "2", "--kl-warmup", "1"},
+                     {"--kl-cycles", "--kl-warmup"});
+  expect_train_error(small_train(data) + Args{"--free-bits", "-1"}, {"--free-bits"});
+  expect_train_error(small_train(data) + Args{"--gmm-components", "5000"}, {"--gmm-components"});
+  expect_train_error(small_train(data) + Args{"--arch", "conv", "--conv-channels", "4,4,4,4"},
+                     {"too small", "8x8"});
+  expect_train_error(small_train(data) + Args{"--arch", "transformer"}, {"--arch"}, true);
+  // No mixture in the file: --sampler gmm says so; auto falls back to the prior.
+  const std::string plain = out("plain.cvae");
+  RunResult r = cvae::testing::run_cli(with(train_args(data, plain, 1), {"--gmm-components", "0"}));
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = cvae::testing::run_cli(
+      {"generate", "--model", plain, "--sampler", "gmm", "--out", out("g.png")});
+  EXPECT_TRUE(CleanError(r, {"no latent mixture", "--sampler prior"}));
+  EXPECT_FALSE(file_exists(out("g.png")));
+  r = cvae::testing::run_cli({"generate", "--model", plain, "--out", out("a.png")});
+  EXPECT_EQ(r.code, 0) << describe(r);
+  // A model where a judge is expected, and a judge where a model is expected.
+  r = cvae::testing::run_cli(
+      {"eval", "--model", plain, "--data", data, "--judge", plain, "--iw-samples", "0"});
+  EXPECT_TRUE(CleanError(r, {"not a cvae classifier file"}));
+  const std::string judge = out("j.cls");
+  r = cvae::testing::run_cli({"classifier", "train", "--data", data, "--out", judge, "--epochs",
+                              "1", "--threads", "1", "--progress", "none"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = cvae::testing::run_cli({"generate", "--model", judge, "--out", out("x.png")});
+  EXPECT_TRUE(CleanError(r, {"classifier file", "not a model file"}));
+  r = cvae::testing::run_cli({"eval", "--model", plain, "--data", data, "--judge", judge,
+                              "--samples-per-label", "1", "--iw-samples", "0"});
+  EXPECT_TRUE(CleanError(r, {"--samples-per-label"}));
+  r = cvae::testing::run_cli(
+      {"classifier", "train", "--data", data, "--out", out("k.cls"), "--epochs", "0"});
+  EXPECT_TRUE(CleanError(r, {"--epochs"}));
+  EXPECT_FALSE(file_exists(out("k.cls")));
+  // A judge of another image shape.
+  const std::string other = out("other");
+  cvae::testing::write_toy_idx(other, 30, 9, 6, kClasses, 1);
+  const std::string judge6 = out("j6.cls");
+  r = cvae::testing::run_cli({"classifier", "train", "--data", other, "--out", judge6, "--epochs",
+                              "1", "--threads", "1", "--progress", "none"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  r = cvae::testing::run_cli(
+      {"eval", "--model", plain, "--data", data, "--judge", judge6, "--iw-samples", "0"});
+  EXPECT_TRUE(CleanError(r, {"shape", "1x6x6"}));
+}
+
+// ---------------------------------------------------------------------------------------
 // --help of each sub-command: exit 0, the options with their defaults.
 struct HelpCase {
   const char* sub;
@@ -1028,22 +1170,49 @@ INSTANTIATE_TEST_SUITE_P(
     SubCommands, CliHelp,
     ::testing::Values(
         HelpCase{"train",
-                 {"--data", "--out", "--resume", "--epochs", "=30", "--batch-size", "=128",
-                  "--hidden", "=512,256", "--latent", "=8", "--lr", "=0.001", "--save-every"}},
+                 {"--data",
+                  "--out",
+                  "--resume",
+                  "--epochs",
+                  "=30",
+                  "--batch-size",
+                  "=128",
+                  "--hidden",
+                  "=512,256",
+                  "--latent",
+                  "=8",
+                  "--lr",
+                  "=0.001",
+                  "--save-every",
+                  "--arch",
+                  "--prior",
+                  "--likelihood",
+                  "--kl-cycles",
+                  "--free-bits",
+                  "--gmm-components",
+                  "--conv-channels"}},
         HelpCase{"generate",
                  {"--model", "--label", "=[all]", "--count", "=10", "--temperature", "--seed",
-                  "--format", "=png", "--out"}},
+                  "--format", "=png", "--out", "--sampler", "=auto"}},
         HelpCase{"eval",
-                 {"--model", "--data", "--iw-samples", "=1000", "--split", "=test", "--json"}},
-        HelpCase{"transfer", {"--model", "--data", "--index", "--to-label", "=[all]", "--out"}},
+                 {"--model", "--data", "--iw-samples", "=1000", "--split", "=test", "--json",
+                  "--judge", "--samples-per-label", "=100", "--transfer-examples"}},
+        HelpCase{"transfer",
+                 {"--model", "--data", "--index", "--to-label", "=[all]", "--out", "--format"}},
         HelpCase{"interpolate", {"--model", "--label", "--to-label", "--steps", "=10", "--out"}},
-        HelpCase{"info", {"--model", "--json"}}),
-    [](const ::testing::TestParamInfo<HelpCase>& p) { return std::string(p.param.sub); });
+        HelpCase{"info", {"--model", "--json"}},
+        HelpCase{"fit-sampler", {"--model", "--data", "--components", "=10", "--fit-to"}}),
+    [](const ::testing::TestParamInfo<HelpCase>& p) {
+      std::string name = p.param.sub;
+      std::replace(name.begin(), name.end(), '-', '_');
+      return name;
+    });
 
 TEST(CliTopLevel, HelpAndVersion) {
   RunResult r = cvae::testing::run_cli({"--help"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  for (const char* sub : {"train", "generate", "eval", "transfer", "interpolate", "info"}) {
+  for (const char* sub : {"train", "generate", "eval", "transfer", "interpolate", "info",
+                          "classifier", "fit-sampler"}) {
     EXPECT_TRUE(contains(r.out, sub)) << r.out;
   }
   r = cvae::testing::run_cli({"--version"});

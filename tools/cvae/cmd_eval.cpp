@@ -27,6 +27,20 @@ void add_eval(CLI::App& app) {
   sub->add_option("--seed", r.seed, "Random seed")->capture_default_str();
   sub->add_option("--threads", r.threads, "Threads (0 = all cores)")->capture_default_str();
   sub->add_option("--json", s->json, "Also write the results as JSON to this file");
+  sub->add_option("--judge", r.judge,
+                  "Classifier file (cvae classifier train): also measure conditional accuracy, "
+                  "diversity and transfer accuracy of generated samples");
+  sub->add_option("--samples-per-label", r.samples_per_label,
+                  "With --judge: samples generated per label")
+      ->capture_default_str();
+  sub->add_option("--sampler", r.sampler, "With --judge: auto, prior or gmm (as generate)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "prior", "gmm"}));
+  sub->add_option("--temperature", r.temperature, "With --judge: sampler temperature")
+      ->capture_default_str();
+  sub->add_option("--transfer-examples", r.transfer_examples,
+                  "With --judge: examples transferred to every other label (0 = skip)")
+      ->capture_default_str();
   sub->callback([s] {
     auto& r = s->req;
     r.data = s->data.resolve();
@@ -41,6 +55,23 @@ void add_eval(CLI::App& app) {
     for (size_t i = 0; i < e.kl_per_dim.size(); ++i)
       dims += fmt::format("{}{:.2f}", i ? " " : "", e.kl_per_dim[i]);
     fmt::print("  KL per dimension      {}\n", dims);
+    if (e.has_fidelity) {
+      const auto& f = e.fidelity;
+      fmt::print("samples: {} per label from the {} sampler at temperature {}, judged by {}\n",
+                 r.samples_per_label, f.sampler, r.temperature, r.judge);
+      fmt::print("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc", "diversity");
+      for (size_t k = 0; k < f.labels.size(); ++k) {
+        fmt::print("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", f.labels[k],
+                   f.cond_accuracy_per_label[k], f.judge_real_accuracy_per_label[k],
+                   f.diversity_ratio_per_label[k]);
+      }
+      fmt::print("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", "all", f.cond_accuracy,
+                 f.judge_real_accuracy, f.diversity_ratio);
+      if (f.transfer_count > 0) {
+        fmt::print("  transfer accuracy     {:10.4f} ({} transfers)\n", f.transfer_accuracy,
+                   f.transfer_count);
+      }
+    }
     fmt::print("  time                  {:.1f} s\n", e.seconds);
     if (!s->json.empty()) {
       core::write_file_atomic(s->json, eval_to_json(e, r));

@@ -15,8 +15,13 @@ void add_generate(CLI::App& app) {
          "Label name(s): '3', '3,5,7' or 'all' (several conditions: 'name=value+name=value')")
       ->capture_default_str();
   sub->add_option("-n,--count", r->n, "Samples per label")->capture_default_str();
-  sub->add_option("--temperature", r->temperature, "Scale of the prior's standard deviation")
+  sub->add_option("--temperature", r->temperature, "Scale of the sampler's standard deviation")
       ->capture_default_str();
+  sub->add_option("--sampler", r->sampler,
+                  "Latent sampler: gmm (mixture fitted to the encoded training data per label), "
+                  "prior (p(z|c)), or auto (gmm when the model has one)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "prior", "gmm"}));
   sub->add_option("--seed", r->seed, "Random seed (same seed, same output)")->capture_default_str();
   sub->add_flag("--sample-pixels", r->sample_pixels,
                 "Draw pixels from p(x|z,c) instead of showing its mean");

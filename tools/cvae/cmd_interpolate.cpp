@@ -17,8 +17,11 @@ void add_interpolate(CLI::App& app) {
   sub->add_option("--steps", r->steps, "Images per walk")->capture_default_str();
   sub->add_option("--rows", r->rows, "Independent walks")->capture_default_str();
   sub->add_option("--temperature", r->temperature,
-                  "Scale of the prior's standard deviation for the end points")
+                  "Scale of the sampler's standard deviation for the end points")
       ->capture_default_str();
+  sub->add_option("--sampler", r->sampler, "End points from: auto, prior or gmm (as generate)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "prior", "gmm"}));
   sub->add_option("--seed", r->seed, "Random seed")->capture_default_str();
   sub->add_option("--out", r->out, "Output PNG")->capture_default_str();
   sub->add_option("--threads", r->threads, "Threads (0 = all cores)")->capture_default_str();

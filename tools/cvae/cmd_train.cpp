@@ -14,6 +14,7 @@ void add_train(CLI::App& app) {
     TrainRequest req;
     DataOptions data;
     std::string hidden = "512,256";
+    std::string channels = "32,64";
     std::string progress = "auto";
   };
   auto s = std::make_shared<State>();
@@ -32,10 +33,36 @@ void add_train(CLI::App& app) {
   sub->add_option("--hidden", s->hidden,
                   "Hidden layer widths, comma-separated; the decoder mirrors them")
       ->capture_default_str();
+  sub->add_option("--conv-channels", s->channels,
+                  "conv: channels of each stride-2 convolution, comma-separated")
+      ->capture_default_str();
   sub->add_option("--latent", r.model.latent, "Latent dimensions Z")->capture_default_str();
+  sub->add_option("--arch", r.model.arch, "Encoder/decoder: mlp or conv")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"mlp", "conv"}));
+  sub->add_option("--likelihood", r.model.likelihood,
+                  "p(x|z,c): bernoulli, cbernoulli (continuous Bernoulli) or gaussian (learned "
+                  "variance)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"bernoulli", "cbernoulli", "gaussian"}));
+  sub->add_option("--prior", r.model.prior, "p(z|c): standard (N(0,I)) or learned (per label)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"standard", "learned"}));
   sub->add_option("--beta", r.train.beta, "Weight of the KL term")->capture_default_str();
   sub->add_option("--kl-warmup", r.train.kl_warmup,
                   "Epochs over which the KL weight rises from 0 to --beta")
+      ->capture_default_str();
+  sub->add_option("--kl-cycles", r.train.kl_cycles,
+                  "Cyclical KL schedule: number of cycles over the run (0 = off)")
+      ->capture_default_str();
+  sub->add_option("--kl-cycle-ratio", r.train.kl_cycle_ratio,
+                  "Share of each cycle over which the KL weight rises to --beta")
+      ->capture_default_str();
+  sub->add_option("--free-bits", r.train.free_bits,
+                  "KL floor per latent dimension in nats (batch mean; 0 = off)")
+      ->capture_default_str();
+  sub->add_option("--gmm-components", r.train.gmm_components,
+                  "Components of the per-label latent mixture fitted after training (0 = none)")
       ->capture_default_str();
   sub->add_option("--grad-clip", r.train.grad_clip,
                   "Clip the global gradient norm to this (0 = off)")
@@ -60,6 +87,7 @@ void add_train(CLI::App& app) {
       throw ConfigError("no output path given (expected --out FILE)");
     r.data = s->data.resolve();
     r.model.hidden = parse_int_list("--hidden", s->hidden);
+    r.model.channels = parse_int_list("--conv-channels", s->channels);
     if (!r.resume.empty() && epochs->count() > 0) r.resume_epochs = r.train.epochs;
     r.progress = s->progress == "auto" ? -1 : s->progress == "bar" ? 1 : 0;
     r.quiet = s->progress == "none";

@@ -24,14 +24,22 @@ void add_transfer(CLI::App& app) {
   sub->add_option("--index", r.indices, "Example index(es) in the split, one row each")
       ->capture_default_str();
   sub->add_option("--to-label", r.to_labels, "Target label(s), or all")->capture_default_str();
-  sub->add_option("--out", r.out,
-                  "Output PNG: per row, the original then one image per target label")
-      ->capture_default_str();
+  sub->add_option("--sampler", r.sampler,
+                  "Latent map between labels: gmm (through the labels' fitted mixtures), prior, "
+                  "or auto (gmm when the model has one)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "prior", "gmm"}));
+  sub->add_option("--format", r.format,
+                  "png (per row: the original, then one image per target) or idx (the "
+                  "transferred images and their target labels)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"png", "idx"}));
+  sub->add_option("--out", r.out, "Output file (png) or prefix (idx)")->capture_default_str();
   sub->add_option("--threads", r.threads, "Threads (0 = all cores)")->capture_default_str();
   sub->callback([s] {
     s->req.data = s->data.resolve();
     TransferResult res = transfer(s->req);
-    fmt::print("wrote {} (source label(s) {}; targets {})\n", fmt::join(res.files, " "),
+    fmt::print("wrote {} (source label(s) {}; targets {})\n", fmt::join(res.files, " and "),
                fmt::join(res.source_labels, " "), fmt::join(res.target_labels, " "));
   });
 }

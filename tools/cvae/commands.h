@@ -17,6 +17,8 @@ void add_eval(CLI::App& app);
 void add_transfer(CLI::App& app);
 void add_interpolate(CLI::App& app);
 void add_info(CLI::App& app);
+void add_classifier(CLI::App& app);
+void add_fit_sampler(CLI::App& app);
 
 // --data and the image-folder options, shared by train, eval and transfer.
 struct DataOptions {

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   cvae::cli::add_transfer(app);
   cvae::cli::add_interpolate(app);
   cvae::cli::add_info(app);
+  cvae::cli::add_classifier(app);
+  cvae::cli::add_fit_sampler(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

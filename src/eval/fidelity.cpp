@@ -1,0 +1,129 @@
+#include "eval/fidelity.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cvae/errors.h"
+#include "serve/serve.h"
+
+namespace cvae::eval {
+
+ClassifierReport classifier_report(ClassifierImpl& judge, const torch::Tensor& x,
+                                   const torch::Tensor& y, const std::vector<std::string>& labels) {
+  ClassifierReport r;
+  r.labels = labels;
+  r.n = x.size(0);
+  if (r.n == 0) return r;
+  auto pred = predict(judge, x);
+  auto hit = (pred == y).to(torch::kFloat64);
+  r.accuracy = hit.mean().item<double>();
+  for (int64_t k = 0; k < static_cast<int64_t>(labels.size()); ++k) {
+    auto mask = y == k;
+    const int64_t count = mask.sum().item<int64_t>();
+    r.count_per_label.push_back(count);
+    r.accuracy_per_label.push_back(count ? hit.index({mask}).mean().item<double>() : std::nan(""));
+  }
+  return r;
+}
+
+double mean_pairwise_distance(const torch::Tensor& x) {
+  const int64_t n = x.size(0);
+  if (n < 2) return std::nan("");
+  auto f = x.reshape({n, -1}).to(torch::kFloat64);
+  auto d = torch::cdist(f.unsqueeze(0), f.unsqueeze(0)).squeeze(0);  // (N, N), zero diagonal
+  return d.sum().item<double>() / static_cast<double>(n * (n - 1));
+}
+
+torch::Tensor judge_label_map(const std::vector<std::string>& model_labels,
+                              const std::vector<std::string>& judge_labels) {
+  std::vector<int64_t> map;
+  for (const auto& name : model_labels) {
+    auto it = std::find(judge_labels.begin(), judge_labels.end(), name);
+    if (it == judge_labels.end()) {
+      throw ConfigError(fmt::format(
+          "the judge does not know the model's label '{}' (it was trained on labels {})", name,
+          fmt::join(judge_labels, " ")));
+    }
+    map.push_back(static_cast<int64_t>(it - judge_labels.begin()));
+  }
+  return torch::tensor(map, torch::kInt64);
+}
+
+FidelityResult measure_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
+                                const std::vector<std::string>& judge_labels,
+                                const data::Dataset& real, const models::LatentMixture& mixture,
+                                const FidelityOptions& opt, at::Generator& gen) {
+  torch::NoGradGuard no_grad;
+  const auto& conds = model.config().conditions;
+  if (conds.size() != 1) {
+    throw ConfigError(
+        fmt::format("fidelity needs a model with one condition (got {}); the judge predicts one",
+                    conds.size()));
+  }
+  const auto& labels = conds[0].labels;
+  const int64_t l = static_cast<int64_t>(labels.size());
+  auto map = judge_label_map(labels, judge_labels);  // model index -> judge index
+  FidelityResult r;
+  r.labels = labels;
+  r.sampler = mixture.defined() ? "gmm" : "prior";
+
+  // The ceiling: the judge on real examples of the split.
+  auto real_y = real.y.select(1, 0);
+  auto real_report = classifier_report(judge, real.x, map.index_select(0, real_y), judge_labels);
+  r.judge_real_accuracy = real_report.accuracy;
+
+  double hits = 0, ratio_sum = 0;
+  int64_t ratio_count = 0;
+  for (int64_t k = 0; k < l; ++k) {
+    auto row = torch::full({1, 1}, k, torch::kInt64);
+    auto x = serve::sample(model, row, opt.samples_per_label, opt.temperature, gen, false, mixture);
+    auto pred = predict(judge, x);
+    const double acc = (pred == map[k]).to(torch::kFloat64).mean().item<double>();
+    r.cond_accuracy_per_label.push_back(acc);
+    hits += acc * static_cast<double>(opt.samples_per_label);
+    auto mask = real_y == k;
+    r.judge_real_accuracy_per_label.push_back(mask.any().item<bool>()
+                                                  ? (predict(judge, real.x.index({mask})) == map[k])
+                                                        .to(torch::kFloat64)
+                                                        .mean()
+                                                        .item<double>()
+                                                  : std::nan(""));
+    const double ds = mean_pairwise_distance(x);
+    const double dr = mean_pairwise_distance(real.x.index({mask}));
+    r.sample_distance_per_label.push_back(ds);
+    r.real_distance_per_label.push_back(dr);
+    const double ratio = ds / dr;
+    r.diversity_ratio_per_label.push_back(ratio);
+    if (std::isfinite(ratio)) ratio_sum += ratio, ++ratio_count;
+  }
+  r.samples = opt.samples_per_label * l;
+  r.cond_accuracy = hits / static_cast<double>(r.samples);
+  r.diversity_ratio = ratio_count ? ratio_sum / static_cast<double>(ratio_count) : std::nan("");
+
+  // Transfer: each example to every other label.
+  const int64_t m = std::min(opt.transfer_examples, real.size());
+  if (m > 0 && l > 1) {
+    auto targets = torch::arange(l, torch::kInt64).unsqueeze(1);  // (L, 1)
+    int64_t correct = 0, total = 0;
+    for (int64_t s = 0; s < m; s += 200) {
+      const int64_t e = std::min(s + 200, m);
+      auto x = real.x.slice(0, s, e);
+      auto y = real.y.slice(0, s, e);
+      auto out = serve::transfer(model, x, y, targets, mixture);       // (B, L, S...)
+      auto pred = predict(judge, out.flatten(0, 1)).view({e - s, l});  // judge indices
+      auto want = map.unsqueeze(0).expand({e - s, l});                 // judge index of target
+      auto other = torch::arange(l, torch::kInt64).unsqueeze(0) != y.select(1, 0).unsqueeze(1);
+      correct += ((pred == want) & other).sum().item<int64_t>();
+      total += other.sum().item<int64_t>();
+    }
+    r.transfer_count = total;
+    r.transfer_accuracy =
+        total ? static_cast<double>(correct) / static_cast<double>(total) : std::nan("");
+  }
+  return r;
+}
+
+}  // namespace cvae::eval

@@ -1,0 +1,204 @@
+// The judge (eval/classifier.h), the latent mixture sampler (models/latent_density.h)
+// and the fidelity and diversity measures (eval/fidelity.h).
+#include <gtest/gtest.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "cvae/api.h"
+#include "cvae/errors.h"
+#include "data/dataset.h"
+#include "eval/classifier.h"
+#include "eval/fidelity.h"
+#include "models/latent_density.h"
+#include "support/expect_error.h"
+#include "support/tiny_data.h"
+
+namespace cvae {
+namespace {
+
+using testing::error_of;
+
+// Label 0: two clusters at (-3, 0) and (3, 0), sd 0.5; label 1: one at (0, 5), sd (1, 0.2).
+struct Synthetic {
+  torch::Tensor z, y;
+};
+
+Synthetic synthetic(int64_t n) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(17);
+  auto opts = torch::TensorOptions().dtype(torch::kFloat64);
+  auto a = torch::randn({n, 2}, gen, opts) * 0.5;
+  a.select(1, 0).add_(torch::where(torch::arange(n) % 2 == 0, -3.0, 3.0));
+  auto b = torch::randn({n, 2}, gen, opts) * torch::tensor({1.0, 0.2}, opts);
+  b.select(1, 1).add_(5.0);
+  auto y = torch::cat({torch::zeros({n, 1}, torch::kInt64), torch::ones({n, 1}, torch::kInt64)});
+  return {torch::cat({a, b}), y};
+}
+
+TEST(LatentMixture, RecoversKnownClustersAndSamplesFromThem) {
+  auto s = synthetic(2000);
+  auto mix = models::fit_latent_mixture(s.z, s.y, 2, 1);
+  ASSERT_EQ(mix.rows.size(0), 2);
+  // The fitted density is as good as the true one on the training points.
+  auto z0 = s.z.slice(0, 0, 2000);
+  auto true_log = [&](const torch::Tensor& z) {
+    auto l = [&](double mx) {
+      return -0.5 * ((z.select(1, 0) - mx).pow(2) + z.select(1, 1).pow(2)) / 0.25 -
+             std::log(2 * M_PI * 0.25);
+    };
+    return (torch::logaddexp(l(-3), l(3)) - std::log(2.0)).mean().item<double>();
+  };
+  EXPECT_GE(models::mixture_mean_log_likelihood(mix, 0, z0), true_log(z0) - 0.02);
+
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(5);
+  auto idx = models::mixture_row_index(mix, torch::tensor({{0}, {1}}), {"0", "1"});
+  auto draws = models::sample_latent_mixture(mix, idx, 20000, 1.0, gen).to(torch::kFloat64);
+  auto d0 = draws.slice(0, 0, 20000), d1 = draws.slice(0, 20000);
+  EXPECT_NEAR((d0.select(1, 0) < 0).to(torch::kFloat64).mean().item<double>(), 0.5, 0.03);
+  EXPECT_NEAR(d0.select(1, 0).abs().mean().item<double>(), 3.0, 0.05);
+  EXPECT_NEAR(d1.select(1, 1).mean().item<double>(), 5.0, 0.03);
+  EXPECT_NEAR(d1.select(1, 0).std().item<double>(), 1.0, 0.05);
+  EXPECT_NEAR(d1.select(1, 1).std().item<double>(), 0.2, 0.02);
+  // Temperature 0: every draw is a component mean.
+  auto cold = models::sample_latent_mixture(mix, idx.slice(0, 0, 1), 50, 0.0, gen);
+  auto to_means = std::get<0>(torch::cdist(cold.to(torch::kFloat64), mix.means[0]).min(1));
+  EXPECT_LE(to_means.max().item<double>(), 1e-5);
+  // The moment-matched Gaussian of label 0: mean (0, 0), variance (9.25, 0.25).
+  auto [means, chol] = models::mixture_moments(mix);
+  auto cov0 = chol[0].mm(chol[0].t());
+  EXPECT_NEAR(means[0][0].item<double>(), 0.0, 0.1);
+  EXPECT_NEAR(cov0[0][0].item<double>(), 9.25, 0.3);
+  EXPECT_NEAR(cov0[1][1].item<double>(), 0.25, 0.03);
+}
+
+TEST(LatentMixture, MovesPointsBetweenLabelsByTheirGaussians) {
+  auto s = synthetic(2000);
+  auto mix = models::fit_latent_mixture(s.z, s.y, 2, 1);
+  auto [means, chol] = models::mixture_moments(mix);
+  // A point u standard deviations from label 0's mean lands u standard deviations
+  // from label 1's mean, along label 1's Cholesky factor.
+  auto u = torch::tensor({{0.5, -1.0}, {0.0, 0.0}}, torch::kFloat64);
+  auto z = means[0].unsqueeze(0) + u.mm(chol[0].t());
+  auto moved = models::move_between_rows(mix, z, torch::tensor({0, 0}), torch::tensor({1, 1}));
+  auto expected = means[1].unsqueeze(0) + u.mm(chol[1].t());
+  EXPECT_LE((moved.to(torch::kFloat64) - expected).abs().max().item<double>(), 1e-4);
+  // To its own label: unchanged.
+  auto same = models::move_between_rows(mix, z, torch::tensor({0, 0}), torch::tensor({0, 0}));
+  EXPECT_LE((same.to(torch::kFloat64) - z).abs().max().item<double>(), 1e-4);
+}
+
+TEST(LatentMixture, RoundTripAndBadInput) {
+  auto s = synthetic(200);
+  auto mix = models::fit_latent_mixture(s.z, s.y, 3, 1);
+  auto back = models::mixture_from_bytes(models::mixture_to_bytes(mix), "test");
+  EXPECT_TRUE(torch::equal(back.rows, mix.rows));
+  EXPECT_TRUE(torch::equal(back.means, mix.means));
+  EXPECT_TRUE(torch::equal(back.chol, mix.chol));
+  EXPECT_TRUE(torch::equal(back.weights, mix.weights));
+  auto msg =
+      error_of<ConfigError>([&] { models::mixture_row_index(mix, torch::tensor({{2}}), {"two"}); });
+  EXPECT_CONTAINS(msg, "'two'");
+  EXPECT_THROW(models::mixture_from_bytes("not a tensor archive", "test"), CheckpointError);
+  // A label with a single example gets no mixture; the others still do.
+  auto z = torch::randn({5, 2});
+  auto y = torch::tensor({{0}, {0}, {0}, {0}, {1}});
+  auto few = models::fit_latent_mixture(z, y, 10, 1);
+  ASSERT_EQ(few.rows.size(0), 1);
+  EXPECT_EQ(few.rows[0][0].item<int64_t>(), 0);
+  EXPECT_EQ((few.weights[0] > 0).sum().item<int64_t>(), 4);  // at most one component per point
+}
+
+TEST(Fidelity, PairwiseDistanceAndLabelMap) {
+  auto x = torch::rand({7, 1, 2, 3}, torch::kFloat64);
+  double sum = 0;
+  for (int64_t i = 0; i < 7; ++i) {
+    for (int64_t j = 0; j < 7; ++j) {
+      if (i != j) sum += (x[i] - x[j]).pow(2).sum().sqrt().item<double>();
+    }
+  }
+  EXPECT_NEAR(eval::mean_pairwise_distance(x), sum / 42, 1e-9);
+  EXPECT_TRUE(std::isnan(eval::mean_pairwise_distance(x.slice(0, 0, 1))));
+  auto map = eval::judge_label_map({"b", "a"}, {"a", "b", "c"});
+  EXPECT_TRUE(torch::equal(map, torch::tensor({1, 0}, torch::kInt64)));
+  EXPECT_CONTAINS(error_of<ConfigError>([] { eval::judge_label_map({"z"}, {"a", "b"}); }), "'z'");
+}
+
+// The toy data: three labels, each lights its own band of rows.
+class JudgeOnToyData : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new testing::TempDir("cvae-judge");
+    testing::write_toy_idx(dir_->file("toy"), 300, 90, 8, 3, 1);
+  }
+  static void TearDownTestSuite() {
+    delete dir_;
+    dir_ = nullptr;
+  }
+  static testing::TempDir* dir_;
+};
+testing::TempDir* JudgeOnToyData::dir_ = nullptr;
+
+TEST_F(JudgeOnToyData, TrainsSavesLoadsAndRejectsModelFiles) {
+  ClassifierTrainRequest req;
+  req.data.path = dir_->file("toy");
+  req.out = dir_->file("judge.cls");
+  req.epochs = 4;
+  req.threads = 1;
+  req.quiet = true;
+  auto res = train_classifier(req);
+  EXPECT_EQ(res.test.n, 90);
+  EXPECT_GE(res.test.accuracy, 0.95);
+  ASSERT_EQ(res.test.accuracy_per_label.size(), 3u);
+  ClassifierEvalRequest ev;
+  ev.classifier = req.out;
+  ev.data.path = req.data.path;
+  ev.threads = 1;
+  auto again = evaluate_classifier(ev);
+  EXPECT_DOUBLE_EQ(again.accuracy, res.test.accuracy);  // the saved weights are the trained ones
+
+  // A CVAE trained on the same data, then its samples, transfers and diversity judged.
+  TrainRequest tr;
+  tr.data.path = req.data.path;
+  tr.out = dir_->file("toy.cvae");
+  tr.model.hidden = {32};
+  tr.model.latent = 2;
+  tr.train.epochs = 15;
+  tr.train.batch_size = 16;
+  tr.train.lr = 0.01;
+  tr.train.threads = 1;
+  tr.quiet = true;
+  train(tr);
+  EvalRequest er;
+  er.model = tr.out;
+  er.data.path = req.data.path;
+  er.iw_samples = 0;
+  er.judge = req.out;
+  er.samples_per_label = 50;
+  er.threads = 1;
+  auto e = evaluate(er);
+  ASSERT_TRUE(e.has_fidelity);
+  EXPECT_EQ(e.fidelity.sampler, "gmm");
+  EXPECT_GE(e.fidelity.cond_accuracy, 0.9);
+  EXPECT_GE(e.fidelity.transfer_accuracy, 0.9);
+  EXPECT_EQ(e.fidelity.transfer_count, 90 * 2);
+  EXPECT_DOUBLE_EQ(e.fidelity.judge_real_accuracy, res.test.accuracy);
+  EXPECT_GT(e.fidelity.diversity_ratio, 0.0);
+  EXPECT_TRUE(std::isfinite(e.fidelity.diversity_ratio));
+  auto json = nlohmann::json::parse(eval_to_json(e, er));
+  for (const char* key :
+       {"cond_accuracy", "diversity_ratio", "judge_real_accuracy", "transfer_accuracy"}) {
+    EXPECT_TRUE(json.contains(key)) << key;
+  }
+
+  // Each file type is refused where the other is expected, with a clear message.
+  EXPECT_CONTAINS(error_of<CheckpointError>([&] { eval::load_classifier(tr.out); }),
+                  "not a cvae classifier file");
+  GenerateRequest g;
+  g.model = req.out;
+  EXPECT_CONTAINS(error_of<CheckpointError>([&] { generate(g); }), "classifier file");
+}
+
+}  // namespace
+}  // namespace cvae
