@@ -1,11 +1,11 @@
 #!/usr/bin/python3
-"""Train the PyTorch twin of cvae's MLP CVAE the way `cvae train` does by default, and time it.
+"""Train the PyTorch twin of cvae's MLP CVAE the way scripts/bench.sh runs `cvae train --arch mlp ...`, and time it.
 
 Run with Debian's PyTorch (the same libtorch 1.13 + OpenBLAS that build/bin/cvae links):
   /usr/bin/python3 bench/twin_train.py --data data/fashion-mnist --epochs 2 --threads 2 \
       --out-json out/bench/twin.json --save-weights out/bench/twin.pt
 
-What it mirrors of src/train/trainer.cpp (defaults of `cvae train`, run with --val-fraction 0):
+What it mirrors of src/train/trainer.cpp (the options scripts/bench.sh passes, with --val-fraction 0):
   hidden 512,256, latent 8, Bernoulli likelihood on [0,1] pixels (x / 255), Adam lr 1e-3,
   batch 128, beta 1, no KL warm-up, no clipping; PyTorch's default Linear init (the same
   kaiming-uniform scheme as libtorch's torch::nn::Linear) after torch.manual_seed(seed);

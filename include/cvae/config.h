@@ -23,21 +23,28 @@ struct ConditionSpec {
 // Total width C of the encoded condition vector.
 int64_t condition_width(const std::vector<ConditionSpec>& conditions);
 
+// The backbone a config uses: arch, with "auto" resolved from input_shape
+// (conv for C x H x W images with H, W >= 2^channels.size(), else mlp).
+std::string resolved_arch(const std::vector<int64_t>& input_shape,
+                          const std::vector<int64_t>& channels, const std::string& arch);
+
 // Spatial sizes through the conv encoder (kernel 4, stride 2, padding 1 per
 // layer): {size, size / 2, size / 4, ...}, layers + 1 values.
 std::vector<int64_t> conv_spatial_sizes(int64_t size, size_t layers);
 
 // The network and likelihood. input_shape and conditions come from the data.
 struct ModelConfig {
-  std::string arch = "mlp";                  // encoder/decoder backbone: mlp | conv
+  // Defaults from the measurements in docs/models.md.
+  std::string arch = "auto";                 // backbone: mlp | conv | auto (conv for images
+                                             //   large enough for `channels`, else mlp)
   std::string likelihood = "bernoulli";      // p(x | z, c): bernoulli | cbernoulli | gaussian
-  std::string prior = "standard";            // p(z | c): standard (N(0, I)) | learned
+  std::string prior = "learned";             // p(z | c): standard (N(0, I)) | learned
   std::vector<int64_t> input_shape;          // per example, e.g. {1, 28, 28}
   std::vector<ConditionSpec> conditions;     // from the data
-  std::vector<int64_t> hidden = {512, 256};  // MLP widths (conv: the dense layer after the
-                                             // convolutions); the decoder mirrors them
+  std::vector<int64_t> hidden = {256};       // MLP widths (conv: the dense layers after the
+                                             //   convolutions); the decoder mirrors them
   std::vector<int64_t> channels = {32, 64};  // conv: channels per stride-2 convolution
-  int64_t latent = 8;                        // Z
+  int64_t latent = 16;                       // Z
   double logvar_min = -10.0;                 // encoder log-variance is clamped to
   double logvar_max = 10.0;                  //   [logvar_min, logvar_max]
   void validate() const;
@@ -45,15 +52,15 @@ struct ModelConfig {
 
 // The optimisation.
 struct TrainConfig {
-  int64_t epochs = 30;
-  int64_t batch_size = 128;
+  int64_t epochs = 40;
+  int64_t batch_size = 32;
   double lr = 1e-3;             // Adam
   double beta = 1.0;            // weight of KL(q || p) in the loss
-  double kl_warmup = 0.0;       // epochs over which beta rises linearly from 0 to beta
+  double kl_warmup = 5.0;       // epochs over which beta rises linearly from 0 to beta
   int64_t kl_cycles = 0;        // cyclical schedule (Fu et al. 2019): cycles over the run; 0 = off
   double kl_cycle_ratio = 0.5;  // share of each cycle over which beta rises from 0 to beta
   double free_bits = 0.0;       // KL floor per latent dimension in nats (Kingma et al. 2016)
-  int64_t gmm_components = 10;  // latent density fitted per label after training; 0 = none
+  int64_t gmm_components = 30;  // latent density fitted per label after training; 0 = none
   double grad_clip = 0.0;       // max global gradient norm; 0 = off
   double val_fraction = 0.1;    // share of the training split held out for validation
   int64_t save_every = 0;       // also write the model file every N steps (0 = each epoch only)

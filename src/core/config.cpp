@@ -40,11 +40,20 @@ std::vector<int64_t> conv_spatial_sizes(int64_t size, size_t layers) {
   return sizes;
 }
 
+std::string resolved_arch(const std::vector<int64_t>& input_shape,
+                          const std::vector<int64_t>& channels, const std::string& arch) {
+  if (arch != "auto") return arch;
+  const int64_t need = int64_t{1} << std::min<size_t>(channels.size(), 20);
+  const bool image = input_shape.size() == 3 && input_shape[1] >= need && input_shape[2] >= need;
+  return image && !channels.empty() ? "conv" : "mlp";
+}
+
 void ModelConfig::validate() const {
-  if (arch != "mlp" && arch != "conv") {
+  if (arch != "mlp" && arch != "conv" && arch != "auto") {
     throw ConfigError(
-        fmt::format("unknown architecture (got '{}' vs expected one of: mlp, conv)", arch));
+        fmt::format("unknown architecture (got '{}' vs expected one of: auto, mlp, conv)", arch));
   }
+  const std::string arch = resolved_arch(input_shape, channels, this->arch);
   if (likelihood != "bernoulli" && likelihood != "cbernoulli" && likelihood != "gaussian") {
     throw ConfigError(fmt::format(
         "unknown likelihood (got '{}' vs expected one of: bernoulli, cbernoulli, gaussian)",

@@ -126,6 +126,7 @@ std::pair<torch::Tensor, torch::Tensor> PriorNet::forward(const torch::Tensor& c
 
 CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   cfg_.validate();
+  cfg_.arch = resolved_arch(cfg_.input_shape, cfg_.channels, cfg_.arch);
   features_ = 1;
   for (auto d : cfg_.input_shape) features_ *= d;
   likelihood_ = make_likelihood(cfg_.likelihood);

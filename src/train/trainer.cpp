@@ -179,6 +179,7 @@ TrainResult train(const TrainRequest& req) {
   } else {
     mcfg.input_shape = all.example_shape();
     mcfg.conditions = all.conditions;
+    mcfg.arch = resolved_arch(mcfg.input_shape, mcfg.channels, mcfg.arch);  // stored resolved
   }
   mcfg.validate();
   models::make_likelihood(mcfg.likelihood)->check_support(all.x, all.source);

@@ -162,8 +162,12 @@ TEST_F(JudgeOnToyData, TrainsSavesLoadsAndRejectsModelFiles) {
   TrainRequest tr;
   tr.data.path = req.data.path;
   tr.out = dir_->file("toy.cvae");
+  tr.model.arch = "mlp";
+  tr.model.prior = "standard";
   tr.model.hidden = {32};
   tr.model.latent = 2;
+  tr.train.kl_warmup = 0;
+  tr.train.gmm_components = 10;
   tr.train.epochs = 15;
   tr.train.batch_size = 16;
   tr.train.lr = 0.01;

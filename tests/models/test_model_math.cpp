@@ -20,6 +20,8 @@ namespace {
 ModelConfig tiny_config(std::vector<int64_t> shape, int64_t classes, std::vector<int64_t> hidden,
                         int64_t latent) {
   ModelConfig cfg;
+  cfg.arch = "mlp";
+  cfg.prior = "standard";
   cfg.input_shape = std::move(shape);
   ConditionSpec spec;
   for (int64_t i = 0; i < classes; ++i) spec.labels.push_back(std::to_string(i));

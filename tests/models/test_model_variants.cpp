@@ -30,6 +30,8 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
 
 ModelConfig config_with(std::vector<int64_t> shape, int64_t classes) {
   ModelConfig cfg;
+  cfg.arch = "mlp";
+  cfg.prior = "standard";
   cfg.input_shape = std::move(shape);
   ConditionSpec spec;
   for (int64_t i = 0; i < classes; ++i) spec.labels.push_back(std::to_string(i));
@@ -277,6 +279,7 @@ TEST(FreeBits, FloorAppliesToTheBatchMeanKlPerDimension) {
 
 TEST(KlSchedule, ConstantWarmupAndCycles) {
   TrainConfig cfg;
+  cfg.kl_warmup = 0;
   cfg.beta = 2.0;
   EXPECT_EQ(training::kl_weight(cfg, 0, 10), 2.0);
   cfg.kl_warmup = 2;  // 20 steps

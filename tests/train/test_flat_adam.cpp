@@ -12,6 +12,8 @@ namespace {
 
 ModelConfig small_config() {
   ModelConfig cfg;
+  cfg.arch = "mlp";
+  cfg.prior = "standard";
   cfg.input_shape = {1, 4, 4};
   cfg.conditions = {{"label", "categorical", {"a", "b", "c"}}};
   cfg.hidden = {16, 8};

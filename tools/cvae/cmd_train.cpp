@@ -13,7 +13,7 @@ void add_train(CLI::App& app) {
   struct State {
     TrainRequest req;
     DataOptions data;
-    std::string hidden = "512,256";
+    std::string hidden = "256";
     std::string channels = "32,64";
     std::string progress = "auto";
   };
@@ -31,15 +31,17 @@ void add_train(CLI::App& app) {
   sub->add_option("--batch-size", r.train.batch_size, "Examples per step")->capture_default_str();
   sub->add_option("--lr", r.train.lr, "Adam learning rate")->capture_default_str();
   sub->add_option("--hidden", s->hidden,
-                  "Hidden layer widths, comma-separated; the decoder mirrors them")
+                  "Hidden layer widths, comma-separated (conv: after the convolutions); the "
+                  "decoder mirrors them")
       ->capture_default_str();
   sub->add_option("--conv-channels", s->channels,
                   "conv: channels of each stride-2 convolution, comma-separated")
       ->capture_default_str();
   sub->add_option("--latent", r.model.latent, "Latent dimensions Z")->capture_default_str();
-  sub->add_option("--arch", r.model.arch, "Encoder/decoder: mlp or conv")
+  sub->add_option("--arch", r.model.arch,
+                  "Encoder/decoder: conv, mlp, or auto (conv for images, else mlp)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"mlp", "conv"}));
+      ->check(CLI::IsMember({"auto", "mlp", "conv"}));
   sub->add_option("--likelihood", r.model.likelihood,
                   "p(x|z,c): bernoulli, cbernoulli (continuous Bernoulli) or gaussian (learned "
                   "variance)")
