@@ -37,6 +37,7 @@ struct EpochMetrics {
   double train_loss = 0, train_recon = 0, train_kl = 0;  // nats per example
   double val_loss = 0, val_recon = 0, val_kl = 0;
   double beta = 0;
+  double val_accuracy = std::nan("");  // semi-supervised: q(y|x) on the validation split
   double seconds = 0;
   double examples_per_second = 0;
   bool best = false;
@@ -122,6 +123,7 @@ struct EvalResult {
   double seconds = 0;
   bool has_fidelity = false;
   FidelityResult fidelity;
+  double classifier_accuracy = std::nan("");  // semi-supervised models: q(y|x) on the split
 };
 
 EvalResult evaluate(const EvalRequest& req);
@@ -194,7 +196,8 @@ FitSamplerResult fit_sampler(const FitSamplerRequest& req);
 // measure whether generated content carries the requested label.
 struct ClassifierTrainRequest {
   DataConfig data;
-  std::string out;  // classifier file, written atomically at the end
+  std::string out;       // classifier file, written atomically at the end
+  int64_t labelled = 0;  // train on this many examples only (stratified, seeded); 0 = all
   int64_t epochs = 15;
   int64_t batch_size = 128;
   double lr = 1e-3;

@@ -45,8 +45,9 @@ struct ModelConfig {
                                              //   convolutions); the decoder mirrors them
   std::vector<int64_t> channels = {32, 64};  // conv: channels per stride-2 convolution
   int64_t latent = 16;                       // Z
-  double logvar_min = -10.0;                 // encoder log-variance is clamped to
-  double logvar_max = 10.0;                  //   [logvar_min, logvar_max]
+  bool classifier = false;    // semi-supervised: the model also holds q(y | x) (Kingma et al. 2014)
+  double logvar_min = -10.0;  // encoder log-variance is clamped to
+  double logvar_max = 10.0;   //   [logvar_min, logvar_max]
   void validate() const;
 };
 
@@ -61,9 +62,13 @@ struct TrainConfig {
   double kl_cycle_ratio = 0.5;  // share of each cycle over which beta rises from 0 to beta
   double free_bits = 0.0;       // KL floor per latent dimension in nats (Kingma et al. 2016)
   int64_t gmm_components = 30;  // latent density fitted per label after training; 0 = none
-  double grad_clip = 0.0;       // max global gradient norm; 0 = off
-  double val_fraction = 0.1;    // share of the training split held out for validation
-  int64_t save_every = 0;       // also write the model file every N steps (0 = each epoch only)
+  // Semi-supervised (M2, Kingma et al. 2014): keep the labels of this many training
+  // examples (stratified, seeded) and use the rest unlabelled; 0 = all labelled.
+  int64_t labelled = 0;
+  double ssl_alpha = 0;       // weight of q(y|x)'s cross-entropy; 0 = 0.1 * unlabelled / labelled
+  double grad_clip = 0.0;     // max global gradient norm; 0 = off
+  double val_fraction = 0.1;  // share of the training split held out for validation
+  int64_t save_every = 0;     // also write the model file every N steps (0 = each epoch only)
   uint64_t seed = 1;
   int threads = 0;  // 0 = all cores
   void validate() const;

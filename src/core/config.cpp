@@ -79,6 +79,10 @@ void ModelConfig::validate() const {
         fmt::format("logvar clamp range is empty (got [{}, {}])", logvar_min, logvar_max));
   }
   if (conditions.empty()) throw ConfigError("the model has no condition (expected at least one)");
+  if (classifier && conditions.size() != 1) {
+    throw ConfigError(
+        fmt::format("semi-supervised training needs one condition (got {})", conditions.size()));
+  }
   // Parameters of the encoder and decoder (weights only); weights, gradients and
   // Adam's two moments take 16 bytes each, so this bound keeps training within ~16 GiB.
   double features = 1;
@@ -175,6 +179,9 @@ void TrainConfig::validate() const {
   check_finite("--free-bits", free_bits);
   check_range("--free-bits", free_bits, 0.0, 100.0);
   check_range<int64_t>("--gmm-components", gmm_components, 0, 1000);
+  check_range<int64_t>("--labelled", labelled, 0, int64_t{1} << 40);
+  check_finite("--ssl-alpha", ssl_alpha);
+  check_range("--ssl-alpha", ssl_alpha, 0.0, 1e9);
   check_finite("--grad-clip", grad_clip);
   check_range("--grad-clip", grad_clip, 0.0, 1e9);
   check_range("--val-fraction", val_fraction, 0.0, 0.9);

@@ -23,6 +23,7 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
        {"likelihood", c.likelihood},
        {"prior", c.prior},
        {"channels", c.channels},
+       {"classifier", c.classifier},
        {"input_shape", c.input_shape},
        {"conditions", c.conditions},
        {"hidden", c.hidden},
@@ -36,6 +37,7 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
   get_opt(j, "likelihood", c.likelihood);
   get_opt(j, "prior", c.prior);
   get_opt(j, "channels", c.channels);
+  get_opt(j, "classifier", c.classifier);
   get_opt(j, "input_shape", c.input_shape);
   get_opt(j, "conditions", c.conditions);
   get_opt(j, "hidden", c.hidden);
@@ -54,6 +56,8 @@ void to_json(nlohmann::json& j, const TrainConfig& c) {
        {"kl_cycle_ratio", c.kl_cycle_ratio},
        {"free_bits", c.free_bits},
        {"gmm_components", c.gmm_components},
+       {"labelled", c.labelled},
+       {"ssl_alpha", c.ssl_alpha},
        {"grad_clip", c.grad_clip},
        {"val_fraction", c.val_fraction},
        {"save_every", c.save_every},
@@ -71,6 +75,8 @@ void from_json(const nlohmann::json& j, TrainConfig& c) {
   get_opt(j, "kl_cycle_ratio", c.kl_cycle_ratio);
   get_opt(j, "free_bits", c.free_bits);
   get_opt(j, "gmm_components", c.gmm_components);
+  get_opt(j, "labelled", c.labelled);
+  get_opt(j, "ssl_alpha", c.ssl_alpha);
   get_opt(j, "grad_clip", c.grad_clip);
   get_opt(j, "val_fraction", c.val_fraction);
   get_opt(j, "save_every", c.save_every);

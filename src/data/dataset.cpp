@@ -226,6 +226,30 @@ std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction
   return {train, val};
 }
 
+torch::Tensor stratified_subset(const Dataset& d, int64_t n, uint64_t seed) {
+  if (n < 1 || n > d.size()) {
+    throw ConfigError(
+        fmt::format("labelled examples out of range (got {} vs expected 1..{})", n, d.size()));
+  }
+  const int64_t labels = static_cast<int64_t>(d.conditions.at(0).labels.size());
+  std::vector<std::vector<int64_t>> by_label(static_cast<size_t>(labels));
+  auto y = d.y.select(1, 0).contiguous();
+  for (int64_t i = 0; i < d.size(); ++i)
+    by_label[static_cast<size_t>(y[i].item<int64_t>())].push_back(i);
+  std::mt19937_64 rng(seed ^ 0x1abe11edULL);
+  for (auto& v : by_label) std::shuffle(v.begin(), v.end(), rng);
+  // Round-robin over labels: an even share each, small labels exhausted first.
+  std::vector<int64_t> picked;
+  std::vector<size_t> next(static_cast<size_t>(labels), 0);
+  while (static_cast<int64_t>(picked.size()) < n) {
+    for (size_t k = 0; k < by_label.size() && static_cast<int64_t>(picked.size()) < n; ++k) {
+      if (next[k] < by_label[k].size()) picked.push_back(by_label[k][next[k]++]);
+    }
+  }
+  std::sort(picked.begin(), picked.end());
+  return torch::tensor(picked, torch::kInt64);
+}
+
 void check_compatible(Dataset& d, const std::vector<int64_t>& shape,
                       const std::vector<ConditionSpec>& expected) {
   if (d.example_shape() != shape) {

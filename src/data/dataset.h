@@ -32,6 +32,11 @@ Dataset load_dataset(const DataConfig& cfg, const std::string& split);
 // first round(fraction * N) permuted examples become the validation set.
 std::pair<Dataset, Dataset> split_validation(const Dataset& all, double fraction, uint64_t seed);
 
+// Indices (sorted, int64) of n examples chosen per label of the first condition
+// as evenly as the data allow (labels in index order take the remainder), by a
+// permutation seeded with seed. ConfigError when n is 0 or above the data size.
+torch::Tensor stratified_subset(const Dataset& d, int64_t n, uint64_t seed);
+
 // Checks that the data fits a model trained on `expected` conditions and shape,
 // and maps its label indices to the model's by name (a test split may lack
 // some labels). Labels the model does not know are a DataError.

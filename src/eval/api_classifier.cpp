@@ -43,6 +43,8 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
   core::set_threads(req.threads);
   data::Dataset train = data::load_dataset(req.data, "train");
   check_single_condition(train);
+  if (req.labelled > 0)
+    train = train.subset(data::stratified_subset(train, req.labelled, req.seed));
   data::Dataset test =
       data::load_dataset(data::data_config_for_model(req.data, train.example_shape()), "test");
   data::check_compatible(test, train.example_shape(), train.conditions);

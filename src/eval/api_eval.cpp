@@ -118,6 +118,10 @@ EvalResult evaluate(const EvalRequest& req) {
   r.active_units = eval::active_units(torch::cat(mus, 0));
   kl_dim /= n;
   for (int64_t i = 0; i < z_dim; ++i) r.kl_per_dim.push_back(kl_dim[i].item<double>());
+  if (model->has_classifier()) {
+    auto pred = models::predict_with(*model, d.x);
+    r.classifier_accuracy = (pred == d.y.select(1, 0)).to(torch::kFloat64).mean().item<double>();
+  }
   if (judge) {
     eval::FidelityOptions opt;
     opt.samples_per_label = req.samples_per_label;
@@ -148,6 +152,10 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
                       {"kl_per_dim", r.kl_per_dim},
                       {"seconds", r.seconds},
                       {"units", "nats per example"}};
+  if (std::isfinite(r.classifier_accuracy)) {
+    j["classifier_accuracy"] = r.classifier_accuracy;
+    j["classification_error"] = 1.0 - r.classifier_accuracy;
+  }
   if (r.has_fidelity) {
     const auto& f = r.fidelity;
     auto nums = [&](const std::vector<double>& v) {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
+#include "data/dataset.h"
 
 namespace cvae::models {
 
@@ -89,7 +90,7 @@ ConvDecoder::ConvDecoder(const std::vector<int64_t>& input_shape,
   // Transposed convolution i maps size s to 2s + output_padding; the padding
   // (0 or 1) restores the encoder's size before its stride-2 convolution.
   for (size_t i = layers; i-- > 0;) {
-    const int64_t cin = channels[i];
+    const int64_t cin = channels[i] + cond_width;  // c joins every transposed convolution
     const int64_t cout = i == 0 ? params_per_feature * input_shape[0] : channels[i - 1];
     const int64_t ph = hs[i] - 2 * hs[i + 1], pw = ws[i] - 2 * ws[i + 1];
     deconvs_->push_back(torch::nn::ConvTranspose2d(torch::nn::ConvTranspose2dOptions(cin, cout, 4)
@@ -106,7 +107,10 @@ torch::Tensor ConvDecoder::forward(const torch::Tensor& z, const torch::Tensor& 
   for (const auto& layer : *dense_) h = torch::relu(layer->as<torch::nn::Linear>()->forward(h));
   h = h.view({h.size(0), map_shape_[0], map_shape_[1], map_shape_[2]});
   const size_t n = deconvs_->size();
+  auto c_maps = c.view({c.size(0), c.size(1), 1, 1});  // (B, C, 1, 1)
   for (size_t i = 0; i < n; ++i) {
+    // The condition as C constant maps beside the features: every layer sees the label.
+    h = torch::cat({h, c_maps.expand({-1, -1, h.size(2), h.size(3)})}, 1);
     h = deconvs_[i]->as<torch::nn::ConvTranspose2d>()->forward(h);
     if (i + 1 < n) h = torch::relu(h);
   }
@@ -148,6 +152,17 @@ CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   if (cfg_.prior == "learned") {
     prior_ = register_module("prior", std::make_shared<PriorNet>(cond, cfg_.latent));
   }
+  if (cfg_.classifier) {
+    ClassifierConfig cc;
+    cc.input_shape = cfg_.input_shape;
+    cc.condition = cfg_.conditions.at(0);
+    classifier_ = register_module("classifier", std::make_shared<ClassifierImpl>(cc));
+  }
+}
+
+torch::Tensor CVAEImpl::classify(const torch::Tensor& x) {
+  if (!classifier_) throw ConfigError("this model has no classifier q(y|x) (not semi-supervised)");
+  return classifier_->forward(x);
 }
 
 std::pair<torch::Tensor, torch::Tensor> CVAEImpl::prior(const torch::Tensor& c) {
@@ -217,6 +232,58 @@ LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor
   } else {
     t.loss = (t.loss_recon + beta * t.loss_kl).mean();  // mean over the batch
   }
+  return t;
+}
+
+torch::Tensor predict_with(CVAEImpl& model, const torch::Tensor& x, int64_t batch) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = model.is_training();
+  model.eval();
+  std::vector<torch::Tensor> out;
+  for (int64_t s = 0; s < x.size(0); s += batch)
+    out.push_back(model.classify(x.slice(0, s, std::min(s + batch, x.size(0)))).argmax(1));
+  model.train(was_training);
+  return out.empty() ? torch::empty({0}, torch::kInt64) : torch::cat(out, 0);
+}
+
+LossTerms m2_loss(CVAEImpl& model, const torch::Tensor& x_l, const torch::Tensor& y_l,
+                  const torch::Tensor& x_u, at::Generator& gen, double beta, double alpha) {
+  const auto& conds = model.config().conditions;
+  const int64_t z_dim = model.latent();
+  const int64_t labels = static_cast<int64_t>(conds.at(0).labels.size());
+  LossTerms t;
+  std::vector<torch::Tensor> recon, kl;
+  torch::Tensor loss =
+      torch::zeros({}, x_l.defined() && x_l.numel() ? x_l.options() : x_u.options());
+  if (x_l.size(0) > 0) {
+    auto c = data::encode_conditions(conds, y_l.view({-1, 1}));
+    auto eps = torch::randn({x_l.size(0), z_dim}, gen);
+    auto terms = elbo_loss(model, x_l, c, eps, beta);
+    auto ce = torch::nn::functional::cross_entropy(model.classify(x_l), y_l);
+    loss = loss + terms.loss + alpha * ce;
+    recon.push_back(terms.loss_recon.detach());
+    kl.push_back(terms.loss_kl.detach());
+  }
+  if (x_u.size(0) > 0) {
+    const int64_t u = x_u.size(0);
+    // Every unlabelled example with every label: (U*L, S...), label-minor.
+    auto x_rep = x_u.repeat_interleave(labels, 0);
+    auto y_rep = torch::arange(labels, torch::kInt64).repeat({u}).view({-1, 1});
+    auto c = data::encode_conditions(conds, y_rep);
+    auto eps = torch::randn({u * labels, z_dim}, gen);
+    auto out = model.forward(x_rep, c, eps);
+    auto r = model.likelihood().nll(out.x_params, x_rep.flatten(1)).view({u, labels});
+    auto k = model.kl_per_dim(out.mu, out.logvar, c).sum(1).view({u, labels});
+    auto log_q = torch::log_softmax(model.classify(x_u), 1);  // (U, L)
+    auto q = log_q.exp();
+    auto per_example = (q * (r + beta * k)).sum(1) + (q * log_q).sum(1);  // + negative entropy
+    loss = loss + per_example.mean();
+    recon.push_back((q * r).sum(1).detach());
+    kl.push_back((q * k).sum(1).detach());
+  }
+  t.loss = loss;
+  t.loss_recon = torch::cat(recon, 0);
+  t.loss_kl = torch::cat(kl, 0);
   return t;
 }
 

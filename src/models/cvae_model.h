@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "cvae/config.h"
+#include "models/classifier.h"
 #include "models/likelihood.h"
 
 namespace cvae::models {
@@ -74,7 +75,8 @@ class ConvEncoder final : public EncoderBase {
 // Conv decoder, the encoder's mirror: [z, c] -> MLP layers -> Linear to the
 // last conv map -> transposed convolutions (kernel 4, stride 2, padding 1;
 // output padding chosen so every size matches the encoder's) with ReLU between
-// them. The last one has P * C output channels: x_params (B, P*D), P-major.
+// them, each fed [features, c as constant maps] so every layer sees the
+// condition. The last one has P * C output channels: x_params (B, P*D), P-major.
 class ConvDecoder final : public DecoderBase {
  public:
   ConvDecoder(const std::vector<int64_t>& input_shape, const std::vector<int64_t>& channels,
@@ -121,6 +123,10 @@ class CVAEImpl : public torch::nn::Module {
   // eps (B, Z) is the reparameterisation noise, drawn by the caller.
   Output forward(const torch::Tensor& x, const torch::Tensor& c, const torch::Tensor& eps);
 
+  // q(y | x) of a semi-supervised model (config().classifier): x (B, S...) -> logits (B, L)
+  torch::Tensor classify(const torch::Tensor& x);
+  bool has_classifier() const { return classifier_ != nullptr; }
+
   const ModelConfig& config() const { return cfg_; }
   const Likelihood& likelihood() const { return *likelihood_; }
   int64_t features() const { return features_; }  // D
@@ -132,7 +138,8 @@ class CVAEImpl : public torch::nn::Module {
   std::unique_ptr<Likelihood> likelihood_;
   std::shared_ptr<EncoderBase> encoder_;
   std::shared_ptr<DecoderBase> decoder_;
-  std::shared_ptr<PriorNet> prior_;  // null for the standard normal prior
+  std::shared_ptr<PriorNet> prior_;             // null for the standard normal prior
+  std::shared_ptr<ClassifierImpl> classifier_;  // q(y | x); null unless semi-supervised
 };
 TORCH_MODULE(CVAE);
 
@@ -164,5 +171,19 @@ struct LossTerms {
 // averaged over the batch, below free_bits nats; loss_kl stays the true KL.
 LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& c,
                     const torch::Tensor& eps, double beta, double free_bits = 0.0);
+
+// argmax_y q(y | x) of a semi-supervised model, in batches, eval mode: x (N, S...) -> (N,)
+torch::Tensor predict_with(CVAEImpl& model, const torch::Tensor& x, int64_t batch = 512);
+
+// The semi-supervised objective (Kingma et al. 2014, M2), nats per example:
+//   labelled (x, y):  -ELBO(x, y) + alpha * CE(q(y | x), y)
+//   unlabelled x:     sum_y q(y | x) * -ELBO(x, y) - H(q(y | x))
+// loss = mean over the labelled batch + mean over the unlabelled batch.
+// x_l (B_l, S...), y_l (B_l,) int64 label indices; x_u (U, S...). Either batch may
+// be empty. The reparameterisation noise is drawn from gen. loss_recon and
+// loss_kl hold the labelled terms then, per unlabelled example, their
+// expectation under q(y | x).
+LossTerms m2_loss(CVAEImpl& model, const torch::Tensor& x_l, const torch::Tensor& y_l,
+                  const torch::Tensor& x_u, at::Generator& gen, double beta, double alpha);
 
 }  // namespace cvae::models

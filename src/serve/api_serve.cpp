@@ -208,6 +208,10 @@ std::string describe_model(const std::string& path, bool as_json) {
                              : std::string(),
       f.model.likelihood, f.model.prior, fmt::join(f.model.hidden, ","), f.model.latent, params);
   out += fmt::format("input shape     {}\n", fmt::join(f.model.input_shape, "x"));
+  if (f.model.classifier) {
+    out += fmt::format("semi-supervised {} labelled training examples; the model holds q(y|x)\n",
+                       f.train.labelled);
+  }
   for (const auto& c : f.model.conditions) {
     out += fmt::format("condition       {} ({}, {} labels): {}\n", c.name, c.kind, c.labels.size(),
                        fmt::join(c.labels, " "));

@@ -189,6 +189,33 @@ TrainResult train(const TrainRequest& req) {
   prepare_output(out);
   if (!req.metrics.empty()) prepare_output(req.metrics);
 
+  // Semi-supervised: the labelled examples are a seeded, stratified subset of the
+  // training split (so a resume finds the same); epochs go over the others.
+  const bool ssl = tcfg.labelled > 0;
+  torch::Tensor labelled_idx, epoch_idx;
+  if (ssl) {
+    if (mcfg.conditions.size() != 1) {
+      throw ConfigError(
+          fmt::format("--labelled needs data with one condition (got {})", mcfg.conditions.size()));
+    }
+    if (tcfg.labelled >= train_set.size()) {
+      throw ConfigError(fmt::format(
+          "--labelled out of range (got {} vs expected 1..{}, fewer than the {} training examples)",
+          tcfg.labelled, train_set.size() - 1, train_set.size()));
+    }
+    mcfg.classifier = true;
+    labelled_idx = data::stratified_subset(train_set, tcfg.labelled, tcfg.seed);
+    auto keep = torch::ones({train_set.size()}, torch::kBool);
+    keep.index_fill_(0, labelled_idx, false);
+    epoch_idx = torch::nonzero(keep).view({-1});
+  } else {
+    epoch_idx = torch::arange(train_set.size(), torch::kInt64);
+  }
+  const double ssl_alpha =
+      tcfg.ssl_alpha > 0 ? tcfg.ssl_alpha
+      : ssl ? 0.1 * static_cast<double>(epoch_idx.size(0)) / static_cast<double>(tcfg.labelled)
+            : 0.0;
+
   torch::manual_seed(tcfg.seed);  // parameter initialisation
   models::CVAE model(mcfg);
   optim::FlatAdam opt(*model, tcfg.lr);
@@ -212,7 +239,7 @@ TrainResult train(const TrainRequest& req) {
   st.train_examples = train_set.size();
   st.val_examples = val_set.size();
 
-  const int64_t n = train_set.size();
+  const int64_t n = epoch_idx.size(0);  // examples per epoch (semi-supervised: the unlabelled)
   const int64_t bs = std::min(tcfg.batch_size, n);
   const int64_t steps_per_epoch = (n + bs - 1) / bs;
   auto beta_at = [&](int64_t step) { return training::kl_weight(tcfg, step, steps_per_epoch); };
@@ -271,7 +298,7 @@ TrainResult train(const TrainRequest& req) {
     std::vector<int64_t> perm(static_cast<size_t>(n));
     std::iota(perm.begin(), perm.end(), int64_t{0});
     std::shuffle(perm.begin(), perm.end(), shuffle_rng);
-    auto perm_t = torch::tensor(perm, torch::kInt64);
+    auto perm_t = epoch_idx.index_select(0, torch::tensor(perm, torch::kInt64));
 
     core::Progress progress(fmt::format("epoch {}/{}", epoch, tcfg.epochs), steps_per_epoch, bar,
                             req.quiet);
@@ -281,10 +308,21 @@ TrainResult train(const TrainRequest& req) {
     for (int64_t b = st.batch_in_epoch; b < steps_per_epoch; ++b) {
       auto idx = perm_t.slice(0, b * bs, std::min((b + 1) * bs, n));
       auto x = train_set.x.index_select(0, idx);
-      auto c = data::encode_conditions(mcfg.conditions, train_set.y.index_select(0, idx));
-      auto eps = torch::randn({idx.size(0), mcfg.latent}, gen);
       const double beta = beta_at(st.step);
-      auto terms = models::elbo_loss(*model, x, c, eps, beta, tcfg.free_bits);
+      models::LossTerms terms;
+      if (ssl) {
+        // The unlabelled batch, and a labelled batch drawn with replacement.
+        const int64_t nl = labelled_idx.size(0);
+        auto pick = labelled_idx.index_select(
+            0, torch::randint(nl, {std::min(bs, nl)}, gen, torch::kInt64));
+        terms = models::m2_loss(*model, train_set.x.index_select(0, pick),
+                                train_set.y.index_select(0, pick).select(1, 0), x, gen, beta,
+                                ssl_alpha);
+      } else {
+        auto c = data::encode_conditions(mcfg.conditions, train_set.y.index_select(0, idx));
+        auto eps = torch::randn({idx.size(0), mcfg.latent}, gen);
+        terms = models::elbo_loss(*model, x, c, eps, beta, tcfg.free_bits);
+      }
       if (req.inject_nan_at_step == st.step + 1) terms.loss = terms.loss * std::nan("");
       const double loss = terms.loss.item<double>();
       if (!std::isfinite(loss)) {
@@ -351,6 +389,11 @@ TrainResult train(const TrainRequest& req) {
       m.val_loss = v.mean(v.loss);
       m.val_recon = v.mean(v.recon);
       m.val_kl = v.mean(v.kl);
+      if (ssl) {
+        torch::NoGradGuard no_grad;
+        auto pred = models::predict_with(*model, val_set.x);
+        m.val_accuracy = (pred == val_set.y.select(1, 0)).to(torch::kFloat64).mean().item<double>();
+      }
     } else {
       m.val_loss = m.train_loss;  // no validation split: the latest model is the best
       m.val_recon = m.train_recon;
@@ -383,13 +426,18 @@ TrainResult train(const TrainRequest& req) {
                            {"seconds", m.seconds},
                            {"examples_per_second", m.examples_per_second},
                            {"best", m.best}};
+    if (ssl && std::isfinite(m.val_accuracy)) line["val_accuracy"] = m.val_accuracy;
     write_metrics(line);
     if (!req.quiet) {
       fmt::print(stderr,
                  "epoch {}/{}  train {:.2f} (recon {:.2f}, kl {:.2f})  val {:.2f}  beta {:.2f}  "
-                 "{:.1f}s  {:.0f} ex/s{}\n",
+                 "{:.1f}s  {:.0f} ex/s{}{}\n",
                  epoch, tcfg.epochs, m.train_loss, m.train_recon, m.train_kl, m.val_loss, m.beta,
-                 m.seconds, m.examples_per_second, m.best ? "  *best" : "");
+                 m.seconds, m.examples_per_second,
+                 ssl && std::isfinite(m.val_accuracy)
+                     ? fmt::format("  q(y|x) val accuracy {:.4f}", m.val_accuracy)
+                     : std::string(),
+                 m.best ? "  *best" : "");
     }
     result.epochs.push_back(m);
     if (stop_requested() && epoch < tcfg.epochs) {
@@ -408,7 +456,14 @@ TrainResult train(const TrainRequest& req) {
         best_weights.empty() ? models::module_to_bytes(*model) : best_weights;
     models::CVAE best(mcfg);
     models::module_from_bytes(*best, weights, "the best weights");
-    mixture = training::fit_mixture_bytes(*best, train_set, tcfg.gmm_components, tcfg.seed, false);
+    data::Dataset fit_set = train_set;
+    if (ssl) {
+      // Unlabelled examples count under the label q(y|x) gives them, not their hidden one.
+      fit_set.y = train_set.y.clone();
+      fit_set.y.select(1, 0).index_copy_(
+          0, epoch_idx, models::predict_with(*best, train_set.x.index_select(0, epoch_idx)));
+    }
+    mixture = training::fit_mixture_bytes(*best, fit_set, tcfg.gmm_components, tcfg.seed, false);
     save();
   } else if (result.epochs.empty() && !result.interrupted && out != req.resume) {
     save();  // nothing left to train: --out still gets the model

@@ -1084,6 +1084,32 @@ TEST(CliVariants, ConvLearnedPriorAndEachLikelihoodTrainAndGenerate) {
   }
 }
 
+TEST(CliVariants, SemiSupervisedTrainsAndReportsItsClassifier) {
+  TempDir dir("cvae-cli-ssl");
+  const std::string data = dir.file("toy");
+  cvae::testing::write_toy_idx(data, 120, 30, kSize, kClasses, 4);
+  const std::string model = dir.file("ssl.cvae");
+  RunResult r = cvae::testing::run_cli(with(train_args(data, model, 3), {"--labelled", "6"}));
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(read_bytes(dir.file("ssl.metrics.jsonl")), "\"val_accuracy\""));
+  r = cvae::testing::run_cli({"info", "--model", model});
+  EXPECT_TRUE(contains(r.out, "semi-supervised 6 labelled")) << r.out;
+  const std::string json = dir.file("e.json");
+  r = cvae::testing::run_cli({"eval", "--model", model, "--data", data, "--iw-samples", "0",
+                              "--threads", "1", "--json", json});
+  ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "q(y|x) accuracy")) << r.out;
+  auto j = nlohmann::json::parse(read_bytes(json));
+  ASSERT_TRUE(j.contains("classification_error")) << j.dump(2);
+  EXPECT_NEAR(j["classification_error"].get<double>(), 1.0 - j["classifier_accuracy"].get<double>(),
+              1e-12);
+  // The supervised baseline: the judge on the same 6 labelled examples only.
+  r = cvae::testing::run_cli({"classifier", "train", "--data", data, "--out", dir.file("b.cls"),
+                              "--labelled", "6", "--epochs", "2", "--threads", "1", "--progress",
+                              "none"});
+  ASSERT_EQ(r.code, 0) << describe(r);
+}
+
 TEST_F(CliBadInput, JudgeSamplerAndVariantErrors) {
   REQUIRE_SHARED_MODEL();
   const std::string data = shared().data;
@@ -1094,6 +1120,7 @@ TEST_F(CliBadInput, JudgeSamplerAndVariantErrors) {
   expect_train_error(small_train(data) + Args{"--arch", "conv", "--conv-channels", "4,4,4,4"},
                      {"too small", "8x8"});
   expect_train_error(small_train(data) + Args{"--arch", "transformer"}, {"--arch"}, true);
+  expect_train_error(small_train(data) + Args{"--labelled", "100000"}, {"--labelled"});
   // No mixture in the file: --sampler gmm says so; auto falls back to the prior.
   const std::string plain = out("plain.cvae");
   RunResult r = cvae::testing::run_cli(with(train_args(data, plain, 1), {"--gmm-components", "0"}));

@@ -7,7 +7,8 @@ The twin mirrors src/models/cvae_model.cpp (parameter names included):
            per hidden width -> mu_head, logvar_head; logvar clamped to [-10, 10]
   decoder: [z, onehot(c)] -> (Linear, ReLU) per hidden width reversed -> Linear to the last conv
            map + ReLU -> ConvTranspose2d(k=4, s=2, p=1, output_padding so sizes match the
-           encoder's), ReLU between them; the last has P * C channels (P-major flatten)
+           encoder's), each fed [features, onehot(c) as constant maps], ReLU between them;
+           the last has P * C channels (P-major flatten)
   prior:   onehot(c) -> Linear(C, 128) + ReLU -> mu_head, logvar_head (logvar clamped)
   likelihoods from torch.distributions (independent of cvae's own formulas):
     cbernoulli: ContinuousBernoulli(logits=l).log_prob(x)
@@ -69,7 +70,7 @@ class Decoder(nn.Module):
         for i in reversed(range(len(channels))):
             cout = p * shape[0] if i == 0 else channels[i - 1]
             op = (hs[i] - 2 * hs[i + 1], ws[i] - 2 * ws[i + 1])
-            deconvs.append(nn.ConvTranspose2d(channels[i], cout, 4, 2, 1, output_padding=op))
+            deconvs.append(nn.ConvTranspose2d(channels[i] + cond, cout, 4, 2, 1, output_padding=op))
         self.deconvs = nn.ModuleList(deconvs)
 
     def forward(self, z, c):
@@ -78,7 +79,8 @@ class Decoder(nn.Module):
             h = F.relu(layer(h))
         h = h.view(h.shape[0], *self.map)
         for i, d in enumerate(self.deconvs):
-            h = d(h)
+            maps = c[:, :, None, None].expand(-1, -1, h.shape[2], h.shape[3])
+            h = d(torch.cat([h, maps], 1))
             if i + 1 < len(self.deconvs):
                 h = F.relu(h)
         return h.flatten(1)

@@ -31,6 +31,10 @@ void add_classifier(CLI::App& app) {
   t->data.add(*tr, true);
   tr->add_option("--out", t->req.out, "Classifier file to write (atomically)")->required();
   tr->add_option("--epochs", t->req.epochs, "Epochs")->capture_default_str();
+  tr->add_option("--labelled", t->req.labelled,
+                 "Train on this many examples only (stratified; 0 = all): the supervised "
+                 "baseline of semi-supervised training")
+      ->capture_default_str();
   tr->add_option("--batch-size", t->req.batch_size, "Examples per step")->capture_default_str();
   tr->add_option("--lr", t->req.lr, "Adam learning rate")->capture_default_str();
   tr->add_option("--seed", t->req.seed, "Random seed")->capture_default_str();

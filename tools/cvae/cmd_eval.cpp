@@ -1,3 +1,5 @@
+#include <cmath>
+
 #include <fmt/format.h>
 
 #include "commands.h"
@@ -55,6 +57,10 @@ void add_eval(CLI::App& app) {
     for (size_t i = 0; i < e.kl_per_dim.size(); ++i)
       dims += fmt::format("{}{:.2f}", i ? " " : "", e.kl_per_dim[i]);
     fmt::print("  KL per dimension      {}\n", dims);
+    if (std::isfinite(e.classifier_accuracy)) {
+      fmt::print("  q(y|x) accuracy       {:10.4f} (classification error {:.4f})\n",
+                 e.classifier_accuracy, 1.0 - e.classifier_accuracy);
+    }
     if (e.has_fidelity) {
       const auto& f = e.fidelity;
       fmt::print("samples: {} per label from the {} sampler at temperature {}, judged by {}\n",

@@ -66,6 +66,14 @@ void add_train(CLI::App& app) {
   sub->add_option("--gmm-components", r.train.gmm_components,
                   "Components of the per-label latent mixture fitted after training (0 = none)")
       ->capture_default_str();
+  sub->add_option("--labelled", r.train.labelled,
+                  "Semi-supervised (M2): keep the labels of this many training examples "
+                  "(stratified) and use the rest unlabelled (0 = all labelled)")
+      ->capture_default_str();
+  sub->add_option("--ssl-alpha", r.train.ssl_alpha,
+                  "Semi-supervised: weight of q(y|x)'s cross-entropy (0 = 0.1 * unlabelled / "
+                  "labelled)")
+      ->capture_default_str();
   sub->add_option("--grad-clip", r.train.grad_clip,
                   "Clip the global gradient norm to this (0 = off)")
       ->capture_default_str();
