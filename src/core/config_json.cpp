@@ -35,6 +35,8 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
 void from_json(const nlohmann::json& j, ModelConfig& c) {
   get_opt(j, "arch", c.arch);
   get_opt(j, "likelihood", c.likelihood);
+  // A file without "prior" was written before learned priors existed: its prior is N(0, I).
+  c.prior = "standard";
   get_opt(j, "prior", c.prior);
   get_opt(j, "channels", c.channels);
   get_opt(j, "classifier", c.classifier);

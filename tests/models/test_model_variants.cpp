@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/config_json.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "eval/metrics.h"
@@ -275,6 +276,15 @@ TEST(FreeBits, FloorAppliesToTheBatchMeanKlPerDimension) {
   models::elbo_loss(*model, x, c, eps, 0.0, 0.0).loss.backward();  // reconstruction only
   auto recon_only = model->named_parameters()["encoder.logvar_head.bias"].grad();
   EXPECT_LE(max_abs_diff(with_floor, recon_only), 1e-6);
+}
+
+TEST(ModelConfigJson, FilesFromBeforeLearnedPriorsKeepTheStandardPrior) {
+  ModelConfig cfg = config_with({1, 4, 4}, 2);
+  cfg.prior = "learned";
+  nlohmann::json j = cfg;
+  EXPECT_EQ(j.get<ModelConfig>().prior, "learned");
+  j.erase("prior");  // as written by cvae before this option existed
+  EXPECT_EQ(j.get<ModelConfig>().prior, "standard");
 }
 
 TEST(KlSchedule, ConstantWarmupAndCycles) {
