@@ -160,10 +160,12 @@ CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   }
 }
 
-torch::Tensor CVAEImpl::classify(const torch::Tensor& x) {
+ClassifierImpl& CVAEImpl::classifier() {
   if (!classifier_) throw ConfigError("this model has no classifier q(y|x) (not semi-supervised)");
-  return classifier_->forward(x);
+  return *classifier_;
 }
+
+torch::Tensor CVAEImpl::classify(const torch::Tensor& x) { return classifier().forward(x); }
 
 std::pair<torch::Tensor, torch::Tensor> CVAEImpl::prior(const torch::Tensor& c) {
   if (!prior_) {
@@ -236,14 +238,7 @@ LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor
 }
 
 torch::Tensor predict_with(CVAEImpl& model, const torch::Tensor& x, int64_t batch) {
-  torch::NoGradGuard no_grad;
-  const bool was_training = model.is_training();
-  model.eval();
-  std::vector<torch::Tensor> out;
-  for (int64_t s = 0; s < x.size(0); s += batch)
-    out.push_back(model.classify(x.slice(0, s, std::min(s + batch, x.size(0)))).argmax(1));
-  model.train(was_training);
-  return out.empty() ? torch::empty({0}, torch::kInt64) : torch::cat(out, 0);
+  return predict(model.classifier(), x, batch);
 }
 
 LossTerms m2_loss(CVAEImpl& model, const torch::Tensor& x_l, const torch::Tensor& y_l,

@@ -125,6 +125,7 @@ class CVAEImpl : public torch::nn::Module {
 
   // q(y | x) of a semi-supervised model (config().classifier): x (B, S...) -> logits (B, L)
   torch::Tensor classify(const torch::Tensor& x);
+  ClassifierImpl& classifier();  // ConfigError unless semi-supervised
   bool has_classifier() const { return classifier_ != nullptr; }
 
   const ModelConfig& config() const { return cfg_; }

@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "eval/metrics.h"
 #include "models/cvae_model.h"
+#include "support/twin_fixture.h"
 
 namespace cvae {
 namespace {
@@ -31,15 +32,6 @@ ModelConfig tiny_config(std::vector<int64_t> shape, int64_t classes, std::vector
   return cfg;
 }
 
-torch::Tensor from_json(const nlohmann::json& j, std::vector<int64_t> shape) {
-  auto v = j.get<std::vector<float>>();
-  return torch::tensor(v, torch::kFloat32).reshape(shape);
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
-
 TEST(TwinFixture, ForwardLossAndGradientsMatchPyTorch) {
   std::ifstream in(std::string(CVAE_TEST_FIXTURES) + "/twin_tiny.json");
   ASSERT_TRUE(in) << "missing fixture twin_tiny.json";
@@ -49,43 +41,38 @@ TEST(TwinFixture, ForwardLossAndGradientsMatchPyTorch) {
       tiny_config(cfgj["input_shape"].get<std::vector<int64_t>>(), cfgj["classes"].get<int64_t>(),
                   cfgj["hidden"].get<std::vector<int64_t>>(), cfgj["latent"].get<int64_t>());
   models::CVAE model(cfg);
-  {
-    torch::NoGradGuard ng;
-    size_t loaded = 0;
-    for (auto& p : model->named_parameters()) {
-      ASSERT_TRUE(fx["params"].contains(p.key())) << "twin has no parameter " << p.key();
-      const auto& e = fx["params"][p.key()];
-      p.value().copy_(from_json(e["data"], e["shape"].get<std::vector<int64_t>>()));
-      ++loaded;
-    }
-    ASSERT_EQ(loaded, fx["params"].size()) << "parameter sets differ";
-  }
-  auto shape = cfg.input_shape;
-  const int64_t b = static_cast<int64_t>(fx["inputs"]["y"].size());
-  shape.insert(shape.begin(), b);
-  auto x = from_json(fx["inputs"]["x"], shape);
-  auto y = torch::tensor(fx["inputs"]["y"].get<std::vector<int64_t>>(), torch::kInt64).view({b, 1});
-  auto eps = from_json(fx["inputs"]["eps"], {b, cfg.latent});
-  auto c = data::encode_conditions(cfg.conditions, y);
+  ASSERT_EQ(testing::load_twin_params(*model, fx), "");
+  const auto inputs = testing::twin_inputs(fx, cfg);
+  const int64_t b = inputs.batch;
+  const auto &x = inputs.x, &eps = inputs.eps, &c = inputs.c;
 
   auto out = model->forward(x, c, eps);
   const auto& ex = fx["expected"];
-  EXPECT_LE(max_abs_diff(out.mu, from_json(ex["mu"], {b, cfg.latent})), 1e-5);
-  EXPECT_LE(max_abs_diff(out.logvar, from_json(ex["logvar"], {b, cfg.latent})), 1e-5);
-  EXPECT_LE(max_abs_diff(out.z, from_json(ex["z"], {b, cfg.latent})), 1e-5);
-  EXPECT_LE(max_abs_diff(out.x_params, from_json(ex["x_logits"], {b, -1})), 1e-5);
+  EXPECT_LE(testing::max_abs_diff(out.mu, testing::tensor_from_json(ex["mu"], {b, cfg.latent})),
+            1e-5);
+  EXPECT_LE(
+      testing::max_abs_diff(out.logvar, testing::tensor_from_json(ex["logvar"], {b, cfg.latent})),
+      1e-5);
+  EXPECT_LE(testing::max_abs_diff(out.z, testing::tensor_from_json(ex["z"], {b, cfg.latent})),
+            1e-5);
+  EXPECT_LE(testing::max_abs_diff(out.x_params, testing::tensor_from_json(ex["x_logits"], {b, -1})),
+            1e-5);
   // The fixture pushes one logvar below the clamp: the clamp must be active there.
   EXPECT_EQ(out.logvar.select(1, 1).min().item<double>(), cfg.logvar_min);
 
   auto terms = models::elbo_loss(*model, x, c, eps, cfgj["beta"].get<double>());
-  EXPECT_LE(max_abs_diff(terms.loss_recon, from_json(ex["loss_recon"], {b})), 1e-5);
-  EXPECT_LE(max_abs_diff(terms.loss_kl, from_json(ex["loss_kl"], {b})), 1e-5);
-  EXPECT_NEAR(terms.loss.item<double>(), from_json(ex["loss"], {1}).item<double>(), 1e-5);
+  EXPECT_LE(
+      testing::max_abs_diff(terms.loss_recon, testing::tensor_from_json(ex["loss_recon"], {b})),
+      1e-5);
+  EXPECT_LE(testing::max_abs_diff(terms.loss_kl, testing::tensor_from_json(ex["loss_kl"], {b})),
+            1e-5);
+  EXPECT_NEAR(terms.loss.item<double>(), testing::tensor_from_json(ex["loss"], {1}).item<double>(),
+              1e-5);
 
   terms.loss.backward();
   for (auto& p : model->named_parameters()) {
-    auto expected = from_json(fx["grads"][p.key()], p.value().sizes().vec());
-    EXPECT_LE(max_abs_diff(p.value().grad(), expected), 1e-5) << "gradient of " << p.key();
+    auto expected = testing::tensor_from_json(fx["grads"][p.key()], p.value().sizes().vec());
+    EXPECT_LE(testing::max_abs_diff(p.value().grad(), expected), 1e-5) << "gradient of " << p.key();
   }
 }
 

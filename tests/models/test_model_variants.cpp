@@ -15,19 +15,11 @@
 #include "data/dataset.h"
 #include "eval/metrics.h"
 #include "models/cvae_model.h"
+#include "support/twin_fixture.h"
 #include "train/kl_schedule.h"
 
 namespace cvae {
 namespace {
-
-torch::Tensor from_json(const nlohmann::json& j, std::vector<int64_t> shape) {
-  auto v = j.get<std::vector<float>>();
-  return torch::tensor(v, torch::kFloat32).reshape(shape);
-}
-
-double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
-  return (a.to(torch::kFloat64) - b.to(torch::kFloat64)).abs().max().item<double>();
-}
 
 ModelConfig config_with(std::vector<int64_t> shape, int64_t classes) {
   ModelConfig cfg;
@@ -56,48 +48,42 @@ TEST_P(TwinConvFixture, ForwardLossAndGradientsMatchPyTorch) {
   cfg.hidden = cj["hidden"].get<std::vector<int64_t>>();
   cfg.latent = cj["latent"].get<int64_t>();
   models::CVAE model(cfg);
-  {
-    torch::NoGradGuard ng;
-    size_t loaded = 0;
-    for (auto& p : model->named_parameters()) {
-      ASSERT_TRUE(fx["params"].contains(p.key())) << "twin has no parameter " << p.key();
-      const auto& e = fx["params"][p.key()];
-      ASSERT_EQ(p.value().sizes().vec(), e["shape"].get<std::vector<int64_t>>()) << p.key();
-      p.value().copy_(from_json(e["data"], e["shape"].get<std::vector<int64_t>>()));
-      ++loaded;
-    }
-    ASSERT_EQ(loaded, fx["params"].size()) << "parameter sets differ";
-  }
-  auto shape = cfg.input_shape;
-  const int64_t b = static_cast<int64_t>(fx["inputs"]["y"].size());
-  shape.insert(shape.begin(), b);
-  auto x = from_json(fx["inputs"]["x"], shape);
-  auto y = torch::tensor(fx["inputs"]["y"].get<std::vector<int64_t>>(), torch::kInt64).view({b, 1});
-  auto eps = from_json(fx["inputs"]["eps"], {b, cfg.latent});
-  auto c = data::encode_conditions(cfg.conditions, y);
+  ASSERT_EQ(testing::load_twin_params(*model, fx), "");
+  const auto inputs = testing::twin_inputs(fx, cfg);
+  const int64_t b = inputs.batch;
+  const auto &x = inputs.x, &eps = inputs.eps, &c = inputs.c;
 
   const auto& ex = fx["expected"];
   auto out = model->forward(x, c, eps);
-  EXPECT_LE(max_abs_diff(out.mu, from_json(ex["mu"], {b, cfg.latent})), 1e-5);
-  EXPECT_LE(max_abs_diff(out.x_params, from_json(ex["x_params"], {b, -1})), 1e-5);
+  EXPECT_LE(testing::max_abs_diff(out.mu, testing::tensor_from_json(ex["mu"], {b, cfg.latent})),
+            1e-5);
+  EXPECT_LE(testing::max_abs_diff(out.x_params, testing::tensor_from_json(ex["x_params"], {b, -1})),
+            1e-5);
   auto [mu_p, logvar_p] = model->prior(c);
-  EXPECT_LE(max_abs_diff(mu_p, from_json(ex["prior_mu"], {b, cfg.latent})), 1e-5);
-  EXPECT_LE(max_abs_diff(logvar_p, from_json(ex["prior_logvar"], {b, cfg.latent})), 1e-5);
+  EXPECT_LE(testing::max_abs_diff(mu_p, testing::tensor_from_json(ex["prior_mu"], {b, cfg.latent})),
+            1e-5);
+  EXPECT_LE(testing::max_abs_diff(logvar_p,
+                                  testing::tensor_from_json(ex["prior_logvar"], {b, cfg.latent})),
+            1e-5);
 
   auto terms =
       models::elbo_loss(*model, x, c, eps, cj["beta"].get<double>(), cj["free_bits"].get<double>());
-  EXPECT_LE(max_abs_diff(terms.loss_recon, from_json(ex["loss_recon"], {b})), 2e-4);
-  EXPECT_LE(max_abs_diff(terms.loss_kl, from_json(ex["loss_kl"], {b})), 1e-5);
-  EXPECT_NEAR(terms.loss.item<double>(), from_json(ex["loss"], {1}).item<double>(), 1e-4);
+  EXPECT_LE(
+      testing::max_abs_diff(terms.loss_recon, testing::tensor_from_json(ex["loss_recon"], {b})),
+      2e-4);
+  EXPECT_LE(testing::max_abs_diff(terms.loss_kl, testing::tensor_from_json(ex["loss_kl"], {b})),
+            1e-5);
+  EXPECT_NEAR(terms.loss.item<double>(), testing::tensor_from_json(ex["loss"], {1}).item<double>(),
+              1e-4);
   terms.loss.backward();
   for (auto& p : model->named_parameters()) {
     const auto& g = fx["grads"][p.key()];
-    auto expected = from_json(g, p.value().sizes().vec());
+    auto expected = testing::tensor_from_json(g, p.value().sizes().vec());
     const double scale = std::max(1.0, expected.abs().max().item<double>());
     // 5e-4: PyTorch's ContinuousBernoulli replaces log C by a Taylor polynomial for
     // probabilities within 0.499..0.501 (its _lims), cvae only for |l| < 0.01; the
     // two differ by ~1e-5 per pixel, summed over 252 pixel terms in the last bias.
-    EXPECT_LE(max_abs_diff(p.value().grad(), expected), 5e-4 * scale) << p.key();
+    EXPECT_LE(testing::max_abs_diff(p.value().grad(), expected), 5e-4 * scale) << p.key();
   }
 }
 
@@ -217,8 +203,8 @@ TEST(LearnedPrior, KlMatchesMonteCarloAndIwaeUsesThePrior) {
   EXPECT_NEAR(closed[0][1].item<double>(), mc[1].item<double>(), 0.01);
   // Against the standard normal it is the standard formula.
   auto zeros = torch::zeros_like(mq);
-  EXPECT_LE(max_abs_diff(models::kl_normal_per_dim(mq, lq, zeros, zeros),
-                         models::kl_standard_normal_per_dim(mq, lq)),
+  EXPECT_LE(testing::max_abs_diff(models::kl_normal_per_dim(mq, lq, zeros, zeros),
+                                  models::kl_standard_normal_per_dim(mq, lq)),
             1e-12);
 
   // Z = 1, learned prior: the IWAE estimate approaches the exact marginal
@@ -267,7 +253,7 @@ TEST(FreeBits, FloorAppliesToTheBatchMeanKlPerDimension) {
   EXPECT_NEAR(plain.loss.item<double>(),
               (plain.loss_recon + 0.7 * plain.loss_kl).mean().item<double>(), 1e-5);
   // The reported KL is the true KL either way.
-  EXPECT_LE(max_abs_diff(floored.loss_kl, plain.loss_kl), 1e-6);
+  EXPECT_LE(testing::max_abs_diff(floored.loss_kl, plain.loss_kl), 1e-6);
   // Above every dimension's KL, the KL term carries no gradient to the encoder's logvar head.
   model->zero_grad();
   models::elbo_loss(*model, x, c, eps, 0.7, 1e3).loss.backward();
@@ -275,7 +261,7 @@ TEST(FreeBits, FloorAppliesToTheBatchMeanKlPerDimension) {
   model->zero_grad();
   models::elbo_loss(*model, x, c, eps, 0.0, 0.0).loss.backward();  // reconstruction only
   auto recon_only = model->named_parameters()["encoder.logvar_head.bias"].grad();
-  EXPECT_LE(max_abs_diff(with_floor, recon_only), 1e-6);
+  EXPECT_LE(testing::max_abs_diff(with_floor, recon_only), 1e-6);
 }
 
 TEST(ModelConfigJson, FilesFromBeforeLearnedPriorsKeepTheStandardPrior) {
