@@ -33,8 +33,8 @@ EvalResult evaluate(const EvalRequest& req) {
   }
   if (req.limit < 0)
     throw ConfigError(fmt::format("--limit out of range (got {} vs expected >= 0)", req.limit));
-  if (req.samples_per_label < 2 || req.samples_per_label > 100000) {
-    throw ConfigError(fmt::format("--samples-per-label out of range (got {} vs expected 2..100000)",
+  if (req.samples_per_label < 2 || req.samples_per_label > 10000) {
+    throw ConfigError(fmt::format("--samples-per-label out of range (got {} vs expected 2..10000)",
                                   req.samples_per_label));
   }
   if (!(req.temperature >= 0 && req.temperature <= 100)) {

@@ -33,8 +33,14 @@ double mean_pairwise_distance(const torch::Tensor& x) {
   const int64_t n = x.size(0);
   if (n < 2) return std::nan("");
   auto f = x.reshape({n, -1}).to(torch::kFloat64);
-  auto d = torch::cdist(f.unsqueeze(0), f.unsqueeze(0)).squeeze(0);  // (N, N), zero diagonal
-  return d.sum().item<double>() / static_cast<double>(n * (n - 1));
+  // Row blocks of at most ~16M distances keep memory flat for any N.
+  const int64_t block = std::max<int64_t>(1, (int64_t{1} << 24) / n);
+  double sum = 0;
+  for (int64_t s = 0; s < n; s += block) {
+    auto rows = f.slice(0, s, std::min(s + block, n));
+    sum += torch::cdist(rows.unsqueeze(0), f.unsqueeze(0)).sum().item<double>();  // zero diagonal
+  }
+  return sum / static_cast<double>(n * (n - 1));
 }
 
 torch::Tensor judge_label_map(const std::vector<std::string>& model_labels,
@@ -79,7 +85,12 @@ FidelityResult measure_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
   int64_t ratio_count = 0;
   for (int64_t k = 0; k < l; ++k) {
     auto row = torch::full({1, 1}, k, torch::kInt64);
-    auto x = serve::sample(model, row, opt.samples_per_label, opt.temperature, gen, false, mixture);
+    std::vector<torch::Tensor> parts;  // in chunks, so decoder activations stay small
+    for (int64_t done = 0; done < opt.samples_per_label; done += 1000) {
+      const int64_t m = std::min<int64_t>(1000, opt.samples_per_label - done);
+      parts.push_back(serve::sample(model, row, m, opt.temperature, gen, false, mixture));
+    }
+    auto x = torch::cat(parts, 0);
     auto pred = predict(judge, x);
     const double acc = (pred == map[k]).to(torch::kFloat64).mean().item<double>();
     r.cond_accuracy_per_label.push_back(acc);
@@ -92,7 +103,10 @@ FidelityResult measure_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
                                                         .item<double>()
                                                   : std::nan(""));
     const double ds = mean_pairwise_distance(x);
-    const double dr = mean_pairwise_distance(real.x.index({mask}));
+    // At most 10,000 real examples per label: the mean over pairs is estimated well long before.
+    auto real_k = real.x.index({mask});
+    const double dr =
+        mean_pairwise_distance(real_k.slice(0, 0, std::min<int64_t>(10000, real_k.size(0))));
     r.sample_distance_per_label.push_back(ds);
     r.real_distance_per_label.push_back(dr);
     const double ratio = ds / dr;
