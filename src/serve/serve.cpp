@@ -30,7 +30,13 @@ models::LatentMixture choose_sampler(const std::string& sampler, const models::M
         "the model file has no latent mixture (train with --gmm-components > 0, or use --sampler "
         "prior)");
   }
-  return models::mixture_from_bytes(info.latent_mixture, "model file");
+  auto mix = models::mixture_from_bytes(info.latent_mixture, "model file");
+  if (mix.means.size(2) != info.model.latent) {
+    throw CheckpointError(fmt::format(
+        "the model file's latent mixture has {} dimensions (expected the model's latent size {})",
+        mix.means.size(2), info.model.latent));
+  }
+  return mix;
 }
 
 torch::Tensor sample_latent(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
@@ -40,8 +46,6 @@ torch::Tensor sample_latent(models::CVAEImpl& model, const torch::Tensor& rows, 
   const auto& conds = model.config().conditions;
   if (mixture.defined()) {
     auto index = models::mixture_row_index(mixture, rows, data::label_names(conds, rows));
-    if (mixture.means.size(2) != model.latent())
-      throw CheckpointError("the model file's latent mixture does not match the latent size");
     return models::sample_latent_mixture(mixture, index, n, temperature, gen);
   }
   auto c = data::encode_conditions(conds, rows.repeat_interleave(n, 0));  // (N, C)

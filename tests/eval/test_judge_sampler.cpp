@@ -159,20 +159,9 @@ TEST_F(JudgeOnToyData, TrainsSavesLoadsAndRejectsModelFiles) {
   EXPECT_DOUBLE_EQ(again.accuracy, res.test.accuracy);  // the saved weights are the trained ones
 
   // A CVAE trained on the same data, then its samples, transfers and diversity judged.
-  TrainRequest tr;
-  tr.data.path = req.data.path;
-  tr.out = dir_->file("toy.cvae");
-  tr.model.arch = "mlp";
-  tr.model.prior = "standard";
-  tr.model.hidden = {32};
-  tr.model.latent = 2;
-  tr.train.kl_warmup = 0;
-  tr.train.gmm_components = 10;
-  tr.train.epochs = 15;
+  TrainRequest tr = testing::toy_train_request(req.data.path, dir_->file("toy.cvae"), 15);
   tr.train.batch_size = 16;
   tr.train.lr = 0.01;
-  tr.train.threads = 1;
-  tr.quiet = true;
   train(tr);
   EvalRequest er;
   er.model = tr.out;

@@ -13,6 +13,7 @@
 #include "data/dataset.h"
 #include "eval/metrics.h"
 #include "models/cvae_model.h"
+#include "support/tiny_data.h"
 #include "support/twin_fixture.h"
 
 namespace cvae {
@@ -20,16 +21,8 @@ namespace {
 
 ModelConfig tiny_config(std::vector<int64_t> shape, int64_t classes, std::vector<int64_t> hidden,
                         int64_t latent) {
-  ModelConfig cfg;
-  cfg.arch = "mlp";
-  cfg.prior = "standard";
-  cfg.input_shape = std::move(shape);
-  ConditionSpec spec;
-  for (int64_t i = 0; i < classes; ++i) spec.labels.push_back(std::to_string(i));
-  cfg.conditions = {spec};
-  cfg.hidden = std::move(hidden);
-  cfg.latent = latent;
-  return cfg;
+  return testing::toy_model_config(std::move(shape), static_cast<int>(classes), std::move(hidden),
+                                   latent);
 }
 
 TEST(TwinFixture, ForwardLossAndGradientsMatchPyTorch) {

@@ -15,6 +15,7 @@
 #include "data/dataset.h"
 #include "eval/metrics.h"
 #include "models/cvae_model.h"
+#include "support/tiny_data.h"
 #include "support/twin_fixture.h"
 #include "train/kl_schedule.h"
 
@@ -22,14 +23,7 @@ namespace cvae {
 namespace {
 
 ModelConfig config_with(std::vector<int64_t> shape, int64_t classes) {
-  ModelConfig cfg;
-  cfg.arch = "mlp";
-  cfg.prior = "standard";
-  cfg.input_shape = std::move(shape);
-  ConditionSpec spec;
-  for (int64_t i = 0; i < classes; ++i) spec.labels.push_back(std::to_string(i));
-  cfg.conditions = {spec};
-  return cfg;
+  return testing::toy_model_config(std::move(shape), static_cast<int>(classes));
 }
 
 class TwinConvFixture : public ::testing::TestWithParam<std::string> {};

@@ -101,20 +101,12 @@ TEST(StratifiedSubset, EvenPerLabelSortedAndSeeded) {
 TEST(SemiSupervised, TwoLabelsPerClassSufficeOnSeparableToyData) {
   testing::TempDir dir("cvae-ssl");
   testing::write_toy_idx(dir.file("toy"), 300, 90, 8, 3, 3);
-  TrainRequest r;
-  r.data.path = dir.file("toy");
-  r.out = dir.file("ssl.cvae");
-  r.model.arch = "mlp";
-  r.model.hidden = {32};
-  r.model.latent = 2;
-  r.train.epochs = 6;
+  TrainRequest r = testing::toy_train_request(dir.file("toy"), dir.file("ssl.cvae"), 6);
+  r.model.prior = "learned";
   r.train.batch_size = 16;
   r.train.lr = 0.01;
-  r.train.kl_warmup = 0;
   r.train.gmm_components = 3;
   r.train.labelled = 6;
-  r.train.threads = 1;
-  r.quiet = true;
   TrainResult tr = train(r);
   ASSERT_EQ(tr.epochs_done, 6);
   EXPECT_TRUE(std::isfinite(tr.epochs.back().val_accuracy));

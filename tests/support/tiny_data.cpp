@@ -255,6 +255,37 @@ void write_toy_idx(const std::string& dir, int64_t n_train, int64_t n_test, int6
   make(n_test, "t10k");
 }
 
+ModelConfig toy_model_config(std::vector<int64_t> shape, int classes, std::vector<int64_t> hidden,
+                             int64_t latent) {
+  ModelConfig cfg;
+  cfg.arch = "mlp";
+  cfg.prior = "standard";
+  cfg.input_shape = std::move(shape);
+  ConditionSpec spec;
+  for (int i = 0; i < classes; ++i) spec.labels.push_back(std::to_string(i));
+  cfg.conditions = {spec};
+  if (!hidden.empty()) cfg.hidden = std::move(hidden);
+  if (latent > 0) cfg.latent = latent;
+  return cfg;
+}
+
+TrainRequest toy_train_request(const std::string& data, const std::string& out, int64_t epochs) {
+  TrainRequest r;
+  r.data.path = data;
+  r.out = out;
+  r.model.arch = "mlp";
+  r.model.prior = "standard";
+  r.model.hidden = {32};
+  r.model.latent = 2;
+  r.train.kl_warmup = 0;
+  r.train.gmm_components = 10;
+  r.train.epochs = epochs;
+  r.train.batch_size = 32;
+  r.train.threads = 1;
+  r.quiet = true;
+  return r;
+}
+
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::string();

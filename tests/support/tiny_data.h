@@ -1,6 +1,6 @@
 // Test support: temporary directories, a tiny class-separable image set in the IDX
 // layout the cvae CLI reads, and running the cvae binary as a child process.
-// No torch here, so any test can include it cheaply.
+// No torch here (cvae/api.h is torch-free), so any test can include it cheaply.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "cvae/api.h"
 
 namespace cvae::testing {
 
@@ -44,6 +46,17 @@ bool toy_pixel_lit(int64_t row, int64_t size, int classes, int k);
 // Creates dir when needed. No labels.txt is written.
 void write_toy_idx(const std::string& dir, int64_t n_train, int64_t n_test, int64_t size = 8,
                    int classes = 3, uint64_t seed = 1);
+
+// A model config for unit tests: the MLP backbone with the standard prior,
+// one condition "label" with labels "0".."classes-1", the given shape, and
+// the library's default hidden widths and latent size unless given.
+ModelConfig toy_model_config(std::vector<int64_t> shape, int classes,
+                             std::vector<int64_t> hidden = {}, int64_t latent = 0);
+
+// A quick, deterministic training request for toy data: the small MLP model
+// (hidden 32, latent 2, standard prior), no KL warm-up, a 10-component
+// mixture, batch 32, 1 thread, quiet. Tests override what they vary.
+TrainRequest toy_train_request(const std::string& data, const std::string& out, int64_t epochs);
 
 // The whole content of a file ("" and no error when it does not exist).
 std::string read_bytes(const std::string& path);

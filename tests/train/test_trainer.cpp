@@ -19,20 +19,8 @@ namespace cvae {
 namespace {
 
 TrainRequest toy_request(const std::string& data, const std::string& out, int64_t epochs) {
-  TrainRequest r;
-  r.data.path = data;
-  r.out = out;
-  r.model.arch = "mlp";
-  r.model.prior = "standard";
-  r.model.hidden = {32};
-  r.model.latent = 2;
-  r.train.kl_warmup = 0;
-  r.train.gmm_components = 10;
-  r.train.epochs = epochs;
-  r.train.batch_size = 32;
-  r.train.threads = 1;
+  TrainRequest r = testing::toy_train_request(data, out, epochs);
   r.train.seed = 7;
-  r.quiet = true;
   return r;
 }
 
