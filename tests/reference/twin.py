@@ -73,6 +73,21 @@ def flat(t):
     return [float(v) for v in t.detach().reshape(-1).tolist()]
 
 
+def write_fixture(path, script, config, model, x, y, eps, out):
+    """Writes what a C++ twin test reads: parameters, inputs, outputs and gradients (after backward)."""
+    fixture = {
+        "about": "made by %s (PyTorch %s); float32 throughout" % (script, torch.__version__),
+        "config": config,
+        "params": {n: {"shape": list(p.shape), "data": flat(p)} for n, p in model.named_parameters()},
+        "inputs": {"x": flat(x), "y": y.tolist(), "eps": flat(eps)},
+        "expected": {k: flat(v) for k, v in out.items()},
+        "grads": {n: flat(p.grad) for n, p in model.named_parameters()},
+    }
+    with open(path, "w") as f:
+        json.dump(fixture, f, indent=1)
+    print("wrote", path, "loss", float(out["loss"]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -92,18 +107,9 @@ def main():
     eps = torch.randn(batch, latent)
     out = model(x, y, eps, beta)
     out["loss"].backward()
-    fixture = {
-        "about": "made by tests/reference/twin.py (PyTorch %s); float32 throughout" % torch.__version__,
-        "config": {"input_shape": shape, "classes": classes, "hidden": hidden, "latent": latent,
-                   "logvar_min": -10.0, "logvar_max": 10.0, "beta": beta},
-        "params": {n: {"shape": list(p.shape), "data": flat(p)} for n, p in model.named_parameters()},
-        "inputs": {"x": flat(x), "y": y.tolist(), "eps": flat(eps)},
-        "expected": {k: flat(v) for k, v in out.items()},
-        "grads": {n: flat(p.grad) for n, p in model.named_parameters()},
-    }
-    with open(args.out, "w") as f:
-        json.dump(fixture, f, indent=1)
-    print("wrote", args.out, "loss", float(out["loss"]))
+    config = {"input_shape": shape, "classes": classes, "hidden": hidden, "latent": latent,
+              "logvar_min": -10.0, "logvar_max": 10.0, "beta": beta}
+    write_fixture(args.out, "tests/reference/twin.py", config, model, x, y, eps, out)
 
 
 if __name__ == "__main__":

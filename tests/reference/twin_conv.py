@@ -23,12 +23,13 @@ Run (needs Debian's python3-torch; not needed at test time, the fixtures are com
       --out tests/fixtures/twin_conv_gaussian.json
 """
 import argparse
-import json
 
 import torch
 import torch.distributions as D
 import torch.nn as nn
 import torch.nn.functional as F
+
+from twin import write_fixture  # same folder
 
 
 def sizes(n, layers):
@@ -130,10 +131,6 @@ class CVAE(nn.Module):
                     prior_mu=mu_p, prior_logvar=logvar_p, loss=loss)
 
 
-def flat(t):
-    return [float(v) for v in t.detach().reshape(-1).tolist()]
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", required=True)
@@ -152,18 +149,9 @@ def main():
     eps = torch.randn(batch, latent)
     out = model(x, y, eps, beta, args.free_bits)
     out["loss"].backward()
-    fixture = {
-        "about": "made by tests/reference/twin_conv.py (PyTorch %s); float32 throughout" % torch.__version__,
-        "config": {"input_shape": shape, "classes": classes, "channels": channels, "hidden": hidden,
-                   "latent": latent, "likelihood": args.likelihood, "beta": beta, "free_bits": args.free_bits},
-        "params": {n: {"shape": list(p.shape), "data": flat(p)} for n, p in model.named_parameters()},
-        "inputs": {"x": flat(x), "y": y.tolist(), "eps": flat(eps)},
-        "expected": {k: flat(v) for k, v in out.items()},
-        "grads": {n: flat(p.grad) for n, p in model.named_parameters()},
-    }
-    with open(args.out, "w") as f:
-        json.dump(fixture, f, indent=1)
-    print("wrote", args.out, "loss", float(out["loss"]))
+    config = {"input_shape": shape, "classes": classes, "channels": channels, "hidden": hidden,
+              "latent": latent, "likelihood": args.likelihood, "beta": beta, "free_bits": args.free_bits}
+    write_fixture(args.out, "tests/reference/twin_conv.py", config, model, x, y, eps, out)
 
 
 if __name__ == "__main__":
