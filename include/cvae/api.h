@@ -37,6 +37,7 @@ struct EpochMetrics {
   double train_loss = 0, train_recon = 0, train_kl = 0;  // nats per example
   double val_loss = 0, val_recon = 0, val_kl = 0;
   double beta = 0;
+  int64_t active_units = 0;            // latent dims in use on the validation split (-1: no split)
   double val_accuracy = std::nan("");  // semi-supervised: q(y|x) on the validation split
   double seconds = 0;
   double examples_per_second = 0;
@@ -56,16 +57,33 @@ struct TrainResult {
 TrainResult train(const TrainRequest& req);
 
 // ---- generate --------------------------------------------------------------
+// How text models turn a latent code into words (serve/text_decode.h).
+// Defaults from the measurements in docs/text.md.
+struct TextDecoding {
+  std::string method = "sample";  // greedy | sample | beam
+  int64_t top_k = 0;              // sample: only the k most likely tokens (0 = all)
+  double top_p = 0.9;             // sample: nucleus mass
+  int64_t beam = 5;               // beam: width
+  int64_t rerank = 8;             // candidates per generated text; the one the model itself
+                                  //   most assigns to the requested label is kept (1 = off)
+};
+
 struct GenerateRequest {
   std::string model;
   std::vector<std::string> labels = {"all"};  // label names, or "all"
   int64_t n = 10;                             // samples per label
-  double temperature = 1.0;                   // scale of the sampler's standard deviation
-  std::string sampler = "auto";               // auto | prior | gmm (see serve::choose_sampler)
+  // Images: the scale of the sampler's standard deviation. Text: the softmax
+  // temperature of --decode sample (the latent scale is latent_temperature).
+  double temperature = 1.0;
+  double latent_temperature = -1;  // scale of the sampler's standard deviation (< 0: images
+                                   //   use temperature, text 1)
+  std::string sampler = "auto";    // auto | prior | gmm (see serve::choose_sampler)
   uint64_t seed = 1;
-  bool sample_pixels = false;       // draw from p(x|z,c) instead of its mean
-  std::string format = "png";       // png | idx
-  std::string out = "samples.png";  // png: file; idx: prefix
+  bool sample_pixels = false;   // draw from p(x|z,c) instead of its mean
+  TextDecoding decoding;        // text models
+  std::string format = "auto";  // png | idx (images), tsv (text); auto = png or tsv
+  std::string out;              // png: file; idx: prefix; tsv: file ("" = images: samples.png,
+                                //   text: no file, the texts are in the result)
   int threads = 0;
 };
 
@@ -73,6 +91,8 @@ struct GenerateResult {
   std::vector<std::string> files;
   int64_t count = 0;
   std::vector<std::string> labels;  // resolved label names, one per row
+  // Text models: the generated texts and the label of each, label-major.
+  std::vector<std::string> texts, text_labels;
 };
 
 GenerateResult generate(const GenerateRequest& req);
@@ -94,7 +114,9 @@ struct EvalRequest {
   std::string judge;  // classifier file from cvae classifier train ("" = skip)
   int64_t samples_per_label = 100;
   std::string sampler = "auto";
-  double temperature = 1.0;
+  double temperature = 1.0;          // as GenerateRequest::temperature
+  double latent_temperature = -1;    // as GenerateRequest::latent_temperature
+  TextDecoding decoding;             // text models: how samples are decoded
   int64_t transfer_examples = 1000;  // 0 = skip transfer accuracy
 };
 
@@ -111,12 +133,24 @@ struct FidelityResult {
   int64_t transfer_count = 0;
   int64_t samples = 0;
   std::string sampler;  // the sampler used (prior or gmm)
+  // Text models (diversity_ratio is then distinct_2 / real_distinct_2):
+  bool text = false;
+  // Distinct n-grams / all n-grams (Li et al. 2016) of the generated texts and of
+  // as many real texts per label (the same count, so the figures compare).
+  double distinct_1 = 0, distinct_2 = 0, real_distinct_1 = 0, real_distinct_2 = 0;
+  double copied_share = 0;  // share of generated texts found verbatim in the training file
+  std::vector<std::vector<std::string>> examples_per_label;  // the first few texts per label
 };
 
 struct EvalResult {
   int64_t n = 0;
   double neg_elbo = 0, recon = 0, kl = 0;  // nats per example
   double iw_nll = 0;                       // -log p(x|c), IWAE bound with iw_samples
+  // Text: tokens explained (words and <eos>, not padding), and the word-level
+  // perplexity exp(total -log p / tokens) from the IWAE bound (from -ELBO when
+  // iw_samples is 0).
+  int64_t tokens = 0;
+  double perplexity = std::nan("");
   int64_t iw_samples = 0;
   int64_t active_units = 0;  // dims with Cov_x(E_q[z_d]) > 0.01
   std::vector<double> kl_per_dim;
@@ -135,10 +169,18 @@ struct TransferRequest {
   DataConfig data;
   std::string split = "test";
   std::vector<int64_t> indices = {0};  // examples to transfer, one row each
+  // Text models: transfer these texts instead of examples of data.
+  std::vector<std::string> texts;
+  // The label of each text ("" = the label under which the model explains the
+  // text best: the lowest -ELBO with z at the posterior mean).
+  std::string from_label;
+  TextDecoding decoding;
+  double temperature = 1.0;  // text, --decode sample: softmax temperature
+  uint64_t seed = 1;         // text, --decode sample
   std::vector<std::string> to_labels = {"all"};
   std::string format = "png";  // png: a grid with the originals; idx: transferred images + targets
-  std::string sampler = "auto";      // gmm: move z between the labels' mixtures (serve::transfer)
-  std::string out = "transfer.png";  // png: file; idx: prefix
+  std::string sampler = "auto";  // gmm: move z between the labels' mixtures (serve::transfer)
+  std::string out;  // png: file ("" = transfer.png); idx: prefix; text: TSV ("" = none)
   int threads = 0;
 };
 
@@ -146,6 +188,9 @@ struct TransferResult {
   std::vector<std::string> files;
   std::vector<std::string> source_labels;  // the label of each source example
   std::vector<std::string> target_labels;
+  // Text models: the source texts (as the model reads them) and the transferred
+  // texts, one per (source, target), source-major.
+  std::vector<std::string> source_texts, texts;
 };
 
 TransferResult transfer(const TransferRequest& req);
@@ -153,6 +198,11 @@ TransferResult transfer(const TransferRequest& req);
 // ---- interpolate -----------------------------------------------------------
 struct InterpolateRequest {
   std::string model;
+  // Text models: interpolate between the posterior means of these two texts
+  // (each read under `label`, or under the label that explains it best when
+  // `label` is empty); the condition moves from the first's label to the second's.
+  std::string from_text, to_text;
+  TextDecoding decoding;
   std::string label;     // the label of the latent interpolation
   std::string to_label;  // when set, also interpolate from label to to_label at one z
   int64_t steps = 10;
@@ -160,12 +210,13 @@ struct InterpolateRequest {
   double temperature = 1.0;
   std::string sampler = "auto";  // where the end points are drawn from
   uint64_t seed = 1;
-  std::string out = "interp.png";
+  std::string out;  // images: PNG grid ("" = interp.png); text: TSV ("" = none)
   int threads = 0;
 };
 
 struct InterpolateResult {
   std::vector<std::string> files;
+  std::vector<std::string> texts;  // text models: rows x steps texts, row-major
 };
 
 InterpolateResult interpolate(const InterpolateRequest& req);
@@ -198,7 +249,7 @@ struct ClassifierTrainRequest {
   DataConfig data;
   std::string out;       // classifier file, written atomically at the end
   int64_t labelled = 0;  // train on this many examples only (stratified, seeded); 0 = all
-  int64_t epochs = 15;
+  int64_t epochs = 0;    // 0 = 15 for images, 60 for text (a bag of words learns slower)
   int64_t batch_size = 128;
   double lr = 1e-3;
   uint64_t seed = 1;

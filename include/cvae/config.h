@@ -28,6 +28,13 @@ int64_t condition_width(const std::vector<ConditionSpec>& conditions);
 std::string resolved_arch(const std::vector<int64_t>& input_shape,
                           const std::vector<int64_t>& channels, const std::string& arch);
 
+// The backbone and likelihood a model config uses, with "auto" resolved: text
+// models (a vocabulary) use rnn and categorical; images as resolved_arch above
+// and bernoulli.
+struct ModelConfig;
+std::string resolved_arch(const ModelConfig& cfg);
+std::string resolved_likelihood(const ModelConfig& cfg);
+
 // Spatial sizes through the conv encoder (kernel 4, stride 2, padding 1 per
 // layer): {size, size / 2, size / 4, ...}, layers + 1 values.
 std::vector<int64_t> conv_spatial_sizes(int64_t size, size_t layers);
@@ -35,14 +42,24 @@ std::vector<int64_t> conv_spatial_sizes(int64_t size, size_t layers);
 // The network and likelihood. input_shape and conditions come from the data.
 struct ModelConfig {
   // Defaults from the measurements in docs/models.md.
-  std::string arch = "auto";                 // backbone: mlp | conv | auto (conv for images
-                                             //   large enough for `channels`, else mlp)
-  std::string likelihood = "bernoulli";      // p(x | z, c): bernoulli | cbernoulli | gaussian
-  std::string prior = "learned";             // p(z | c): standard (N(0, I)) | learned
-  std::vector<int64_t> input_shape;          // per example, e.g. {1, 28, 28}
-  std::vector<ConditionSpec> conditions;     // from the data
-  std::vector<int64_t> hidden = {256};       // MLP widths (conv: the dense layers after the
-                                             //   convolutions); the decoder mirrors them
+  std::string arch = "auto";              // backbone: mlp | conv | rnn | auto (rnn for text,
+                                          //   conv for images large enough for `channels`,
+                                          //   else mlp)
+  std::string likelihood = "auto";        // p(x | z, c): bernoulli | cbernoulli | gaussian
+                                          //   | categorical | auto (categorical for text,
+                                          //   else bernoulli)
+  std::string prior = "learned";          // p(z | c): standard (N(0, I)) | learned
+  std::vector<int64_t> input_shape;       // per example, e.g. {1, 28, 28}
+  std::vector<ConditionSpec> conditions;  // from the data
+  std::vector<int64_t> hidden = {256};    // MLP widths (conv: the dense layers after the
+                                          //   convolutions; rnn: the GRU state size, one
+                                          //   entry); the decoder mirrors them
+  // Text (tokens): the vocabulary from the data, index = token id, the first four
+  // are <pad> <unk> <bos> <eos> (data/text.h); empty for other data.
+  std::vector<std::string> vocabulary;
+  int64_t embedding = 256;    // rnn: token embedding size
+  double word_dropout = 0.5;  // rnn: share of decoder input tokens replaced by <unk> in
+                              //   training (Bowman et al. 2016)
   std::vector<int64_t> channels = {32, 64};  // conv: channels per stride-2 convolution
   int64_t latent = 16;                       // Z
   bool classifier = false;    // semi-supervised: the model also holds q(y | x) (Kingma et al. 2014)
@@ -60,7 +77,9 @@ struct TrainConfig {
   double kl_warmup = 5.0;       // epochs over which beta rises linearly from 0 to beta
   int64_t kl_cycles = 0;        // cyclical schedule (Fu et al. 2019): cycles over the run; 0 = off
   double kl_cycle_ratio = 0.5;  // share of each cycle over which beta rises from 0 to beta
-  double free_bits = 0.0;       // KL floor per latent dimension in nats (Kingma et al. 2016)
+  double free_bits = -1;        // KL floor per latent dimension in nats (Kingma et al. 2016);
+                                //   -1 = auto: 0.5 for text (against posterior collapse), 0
+                                //   for images (resolved and stored when training starts)
   int64_t gmm_components = 30;  // latent density fitted per label after training; 0 = none
   // Semi-supervised (M2, Kingma et al. 2014): keep the labels of this many training
   // examples (stratified, seeded) and use the rest unlabelled; 0 = all labelled.
@@ -75,14 +94,29 @@ struct TrainConfig {
 };
 
 // Where the data comes from. path is a directory of IDX files
-// ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]) or of image folders
-// (one sub-folder per label, optionally under train/ and test/).
+// ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]), of image folders
+// (one sub-folder per label, optionally under train/ and test/), or a text
+// file: TSV (label<TAB>text per line) or CSV with a header (data/text.h).
+// A text file is every split, except that the "test" split of a file whose
+// name contains "train" is the file with "test" in its place (when present).
 struct DataConfig {
   std::string path;
-  int image_height = 0;  // image folders: 0 = size of the first image
+  std::string modality = "auto";  // auto (text for .tsv/.csv/.txt files) | image | text
+  int image_height = 0;           // image folders: 0 = size of the first image
   int image_width = 0;
   bool resize = false;  // image folders: resize other sizes instead of rejecting them
   int channels = 0;     // image folders: 0 = auto, 1 = grayscale, 3 = colour
+  // Text:
+  int64_t max_tokens = 64;  // sequence length T: words kept + <eos>; longer texts keep their
+                            //   first max_tokens - 1 words (T = the longest text + 1 when
+                            //   that is shorter)
+  int64_t min_count = 2;    // words seen fewer times in the training texts become <unk>
+                            //   (texts are lowercased and split into words and punctuation)
+  std::string label_column = "label";  // CSV header names
+  std::string text_column = "text";
+  // Set by the library when reading data for a trained model: encode with this
+  // vocabulary and exactly max_tokens positions instead of building them.
+  std::vector<std::string> vocabulary;
   void validate() const;
 };
 

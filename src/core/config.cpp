@@ -48,16 +48,55 @@ std::string resolved_arch(const std::vector<int64_t>& input_shape,
   return image && !channels.empty() ? "conv" : "mlp";
 }
 
+std::string resolved_arch(const ModelConfig& cfg) {
+  if (cfg.arch == "auto" && !cfg.vocabulary.empty()) return "rnn";
+  return resolved_arch(cfg.input_shape, cfg.channels, cfg.arch);
+}
+
+std::string resolved_likelihood(const ModelConfig& cfg) {
+  if (cfg.likelihood != "auto") return cfg.likelihood;
+  return cfg.vocabulary.empty() ? "bernoulli" : "categorical";
+}
+
 void ModelConfig::validate() const {
-  if (arch != "mlp" && arch != "conv" && arch != "auto") {
-    throw ConfigError(
-        fmt::format("unknown architecture (got '{}' vs expected one of: auto, mlp, conv)", arch));
-  }
-  const std::string arch = resolved_arch(input_shape, channels, this->arch);
-  if (likelihood != "bernoulli" && likelihood != "cbernoulli" && likelihood != "gaussian") {
+  if (arch != "mlp" && arch != "conv" && arch != "rnn" && arch != "auto") {
     throw ConfigError(fmt::format(
-        "unknown likelihood (got '{}' vs expected one of: bernoulli, cbernoulli, gaussian)",
-        likelihood));
+        "unknown architecture (got '{}' vs expected one of: auto, mlp, conv, rnn)", arch));
+  }
+  const std::string arch = resolved_arch(*this);
+  const std::string likelihood = resolved_likelihood(*this);
+  if (likelihood != "bernoulli" && likelihood != "cbernoulli" && likelihood != "gaussian" &&
+      likelihood != "categorical") {
+    throw ConfigError(
+        fmt::format("unknown likelihood (got '{}' vs expected one of: auto, bernoulli, "
+                    "cbernoulli, gaussian, categorical)",
+                    likelihood));
+  }
+  const bool text = !vocabulary.empty();
+  if (text != (likelihood == "categorical")) {
+    throw ConfigError(
+        fmt::format("likelihood '{}' does not fit the data (expected categorical for text, and for "
+                    "text only)",
+                    likelihood));
+  }
+  if (text != (arch == "rnn")) {
+    throw ConfigError(fmt::format(
+        "architecture '{}' does not fit the data (expected rnn for text, and for text only)",
+        arch));
+  }
+  if (text) {
+    if (input_shape.size() != 1) {
+      throw ConfigError(
+          fmt::format("text needs a 1-dimensional shape (got {} dimensions)", input_shape.size()));
+    }
+    check_range<int64_t>("vocabulary size", static_cast<int64_t>(vocabulary.size()), 5, 1 << 22);
+    check_range<int64_t>("--embedding", embedding, 1, 65536);
+    check_finite("--word-dropout", word_dropout);
+    check_range("--word-dropout", word_dropout, 0.0, 1.0);
+    if (hidden.size() != 1) {
+      throw ConfigError(fmt::format(
+          "rnn takes one hidden width, the GRU state size (got {} widths)", hidden.size()));
+    }
   }
   if (prior != "standard" && prior != "learned") {
     throw ConfigError(
@@ -91,7 +130,19 @@ void ModelConfig::validate() const {
   const double ppf = likelihood == "gaussian" ? 2 : 1;
   double params = 0;
   double flat = features;  // what the dense layers see of x
-  if (arch == "conv") {
+  if (text) {
+    // Embeddings, GRUs (3 gates), output layer, heads.
+    const double v = static_cast<double>(vocabulary.size()), e = static_cast<double>(embedding);
+    const double h = static_cast<double>(hidden[0]), z = static_cast<double>(latent);
+    params = 2 * v * e + 3 * h * (e + cond + h + 2) + 3 * h * (e + z + cond + h + 2) +
+             (h + z + cond + 1) * v + 2 * (h + cond) * z;
+    if (params > double(1 << 30)) {
+      throw ConfigError(fmt::format(
+          "model too large (got {:.0f} parameters vs expected at most {:.0f}); use a smaller "
+          "--hidden, --embedding or vocabulary (--min-count)",
+          params, double(1 << 30)));
+    }
+  } else if (arch == "conv") {
     if (input_shape.size() != 3) {
       throw ConfigError(
           fmt::format("the conv architecture needs images C x H x W (got a {}-dimensional shape)",
@@ -118,7 +169,7 @@ void ModelConfig::validate() const {
     const auto ws = conv_spatial_sizes(input_shape[2], channels.size());
     flat = in * static_cast<double>(hs.back() * ws.back());
   }
-  {
+  if (!text) {
     double in = flat + cond;
     for (auto h : hidden) params += (in + 1) * static_cast<double>(h), in = static_cast<double>(h);
     params += 2 * (in + 1) * static_cast<double>(latent);
@@ -177,7 +228,7 @@ void TrainConfig::validate() const {
     throw ConfigError("--kl-cycles and --kl-warmup both set (expected one KL schedule)");
   }
   check_finite("--free-bits", free_bits);
-  check_range("--free-bits", free_bits, 0.0, 100.0);
+  if (free_bits != -1) check_range("--free-bits", free_bits, 0.0, 100.0);
   check_range<int64_t>("--gmm-components", gmm_components, 0, 1000);
   check_range<int64_t>("--labelled", labelled, 0, int64_t{1} << 40);
   check_finite("--ssl-alpha", ssl_alpha);
@@ -200,6 +251,17 @@ void DataConfig::validate() const {
   if (channels != 0 && channels != 1 && channels != 3) {
     throw ConfigError(
         fmt::format("--channels out of range (got {} vs expected 0, 1 or 3)", channels));
+  }
+  if (modality != "auto" && modality != "image" && modality != "text") {
+    throw ConfigError(
+        fmt::format("unknown modality (got '{}' vs expected one of: auto, image, text)", modality));
+  }
+  check_range<int64_t>("--max-tokens", max_tokens, 2, 4096);
+  check_range<int64_t>("--min-count", min_count, 1, 1 << 30);
+  if (label_column.empty() || text_column.empty() || label_column == text_column) {
+    throw ConfigError(
+        fmt::format("CSV columns must be two different non-empty names (got label '{}', text '{}')",
+                    label_column, text_column));
   }
 }
 

@@ -28,12 +28,17 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
        {"conditions", c.conditions},
        {"hidden", c.hidden},
        {"latent", c.latent},
+       {"vocabulary", c.vocabulary},
+       {"embedding", c.embedding},
+       {"word_dropout", c.word_dropout},
        {"logvar_min", c.logvar_min},
        {"logvar_max", c.logvar_max}};
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
   get_opt(j, "arch", c.arch);
+  // Files written before "auto" existed name their likelihood; none is image Bernoulli.
+  c.likelihood = "bernoulli";
   get_opt(j, "likelihood", c.likelihood);
   // A file without "prior" was written before learned priors existed: its prior is N(0, I).
   c.prior = "standard";
@@ -44,6 +49,9 @@ void from_json(const nlohmann::json& j, ModelConfig& c) {
   get_opt(j, "conditions", c.conditions);
   get_opt(j, "hidden", c.hidden);
   get_opt(j, "latent", c.latent);
+  get_opt(j, "vocabulary", c.vocabulary);
+  get_opt(j, "embedding", c.embedding);
+  get_opt(j, "word_dropout", c.word_dropout);
   get_opt(j, "logvar_min", c.logvar_min);
   get_opt(j, "logvar_max", c.logvar_max);
 }

@@ -180,6 +180,7 @@ Dataset Dataset::subset(const torch::Tensor& index) const {
   d.y = y.index_select(0, index);
   d.conditions = conditions;
   d.source = source;
+  d.vocabulary = vocabulary;
   return d;
 }
 
@@ -191,10 +192,12 @@ Dataset load_dataset(const DataConfig& cfg, const std::string& split) {
   }
   if (!present(cfg.path)) {
     throw DataError(
-        fmt::format("data path '{}' does not exist (expected a directory of IDX files or "
-                    "of image folders; for MNIST run scripts/fetch-data.sh mnist)",
+        fmt::format("data path '{}' does not exist (expected a directory of IDX files, "
+                    "of image folders, or a .tsv/.csv text file; for MNIST run "
+                    "scripts/fetch-data.sh mnist)",
                     cfg.path));
   }
+  if (is_text_data(cfg)) return load_text_dataset(cfg, split);
   if (!is_dir(cfg.path)) {
     throw DataError(
         fmt::format("data path '{}' is not a directory (expected a directory of IDX files "
@@ -281,7 +284,14 @@ void check_compatible(Dataset& d, const std::vector<int64_t>& shape,
   }
 }
 
-DataConfig data_config_for_model(DataConfig cfg, const std::vector<int64_t>& shape) {
+DataConfig data_config_for_model(DataConfig cfg, const std::vector<int64_t>& shape,
+                                 const std::vector<std::string>& vocabulary) {
+  if (!vocabulary.empty()) {
+    cfg.vocabulary = vocabulary;
+    cfg.max_tokens = shape.at(0);
+    if (cfg.modality == "auto") cfg.modality = "text";
+    return cfg;
+  }
   if (shape.size() == 3) {
     if (cfg.image_height == 0 && cfg.image_width == 0) {
       cfg.image_height = static_cast<int>(shape[1]);

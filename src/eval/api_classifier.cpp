@@ -30,9 +30,9 @@ void check_single_condition(const data::Dataset& d) {
 
 ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
   if (req.out.empty()) throw ConfigError("no output path given (expected --out FILE)");
-  if (req.epochs < 1 || req.epochs > 10000)
-    throw ConfigError(
-        fmt::format("--epochs out of range (got {} vs expected 1..10000)", req.epochs));
+  if (req.epochs < 0 || req.epochs > 10000)
+    throw ConfigError(fmt::format(
+        "--epochs out of range (got {} vs expected 1..10000, or 0 = auto)", req.epochs));
   if (req.batch_size < 1 || req.batch_size > 65536) {
     throw ConfigError(
         fmt::format("--batch-size out of range (got {} vs expected 1..65536)", req.batch_size));
@@ -43,16 +43,18 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
   core::set_threads(req.threads);
   data::Dataset train = data::load_dataset(req.data, "train");
   check_single_condition(train);
+  const int64_t epochs = req.epochs > 0 ? req.epochs : train.is_text() ? 60 : 15;
   if (req.labelled > 0)
     train = train.subset(data::stratified_subset(train, req.labelled, req.seed));
-  data::Dataset test =
-      data::load_dataset(data::data_config_for_model(req.data, train.example_shape()), "test");
+  data::Dataset test = data::load_dataset(
+      data::data_config_for_model(req.data, train.example_shape(), train.vocabulary), "test");
   data::check_compatible(test, train.example_shape(), train.conditions);
   core::create_parent_dirs(req.out);
 
   eval::ClassifierConfig cfg;
   cfg.input_shape = train.example_shape();
   cfg.condition = train.conditions[0];
+  cfg.vocabulary = train.vocabulary;
   torch::manual_seed(req.seed);
   eval::Classifier model(cfg);
   torch::optim::Adam opt(model->parameters(), torch::optim::AdamOptions(req.lr));
@@ -66,12 +68,12 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
     fmt::print(stderr, "training a classifier on {} examples of shape {}, {} labels\n", n,
                fmt::join(cfg.input_shape, "x"), cfg.condition.labels.size());
   }
-  for (int64_t epoch = 1; epoch <= req.epochs; ++epoch) {
+  for (int64_t epoch = 1; epoch <= epochs; ++epoch) {
     std::vector<int64_t> perm(static_cast<size_t>(n));
     std::iota(perm.begin(), perm.end(), int64_t{0});
     std::shuffle(perm.begin(), perm.end(), rng);
     auto perm_t = torch::tensor(perm, torch::kInt64);
-    core::Progress progress(fmt::format("classifier epoch {}/{}", epoch, req.epochs), steps, bar,
+    core::Progress progress(fmt::format("classifier epoch {}/{}", epoch, epochs), steps, bar,
                             req.quiet);
     model->train();
     double loss_sum = 0;
@@ -98,7 +100,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
       throw NumericError(fmt::format("classifier: non-finite loss in epoch {}", epoch));
     if (!req.quiet) {
       fmt::print(stderr, "classifier epoch {}/{}  loss {:.4f}  train accuracy {:.4f}  {:.1f}s\n",
-                 epoch, req.epochs, loss_sum / static_cast<double>(n),
+                 epoch, epochs, loss_sum / static_cast<double>(n),
                  static_cast<double>(correct) / static_cast<double>(n), progress.elapsed_seconds());
     }
   }
@@ -126,8 +128,9 @@ ClassifierReport evaluate_classifier(const ClassifierEvalRequest& req) {
   core::set_threads(req.threads);
   eval::ClassifierFile info;
   auto model = eval::load_classifier(req.classifier, &info);
-  data::Dataset d =
-      data::load_dataset(data::data_config_for_model(req.data, info.config.input_shape), req.split);
+  data::Dataset d = data::load_dataset(
+      data::data_config_for_model(req.data, info.config.input_shape, info.config.vocabulary),
+      req.split);
   data::check_compatible(d, info.config.input_shape, {info.config.condition});
   return eval::classifier_report(*model, d.x, d.y.select(1, 0), info.config.condition.labels);
 }

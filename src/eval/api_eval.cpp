@@ -13,6 +13,7 @@
 #include "eval/classifier.h"
 #include "eval/fidelity.h"
 #include "eval/metrics.h"
+#include "eval/text_fidelity.h"
 #include "models/model_file.h"
 #include "serve/serve.h"
 
@@ -49,9 +50,9 @@ EvalResult evaluate(const EvalRequest& req) {
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
-  data::Dataset d =
-      data::load_dataset(data::data_config_for_model(req.data, info.model.input_shape),
-                         req.split == "test" ? "test" : "train");
+  data::Dataset d = data::load_dataset(
+      data::data_config_for_model(req.data, info.model.input_shape, info.model.vocabulary),
+      req.split == "test" ? "test" : "train");
   data::check_compatible(d, info.model.input_shape, info.model.conditions);
   if (req.split != "test") {
     // The same validation split as training used.
@@ -61,14 +62,49 @@ EvalResult evaluate(const EvalRequest& req) {
       throw ConfigError("the model was trained without a validation split (--val-fraction 0)");
   }
   if (req.limit > 0 && req.limit < d.size()) d = d.subset(torch::arange(req.limit, torch::kInt64));
+  // The rows of the split, for data read a second time (the text judge's encoding).
+  auto pick_rows = [&](data::Dataset all) {
+    if (req.split != "test") {
+      auto [train, val] = data::split_validation(all, info.train.val_fraction, info.train.seed);
+      all = req.split == "val" ? val : train;
+    }
+    if (req.limit > 0 && req.limit < all.size())
+      all = all.subset(torch::arange(req.limit, torch::kInt64));
+    return all;
+  };
   model->likelihood().check_support(d.x, d.source);
   // Fail on a bad judge or sampler before the long likelihood evaluation.
   eval::Classifier judge{nullptr};
   eval::ClassifierFile judge_info;
   models::LatentMixture mixture;
+  const bool text = model->is_text();
+  data::Dataset for_judge;  // text: the split encoded for the judge
+  serve::DecodeOptions dopt;
+  if (text) {
+    dopt.method = req.decoding.method;
+    dopt.top_k = req.decoding.top_k;
+    dopt.top_p = req.decoding.top_p;
+    dopt.beam = req.decoding.beam;
+    dopt.rerank = req.decoding.rerank;
+    dopt.temperature = req.temperature;
+    dopt.validate();
+  }
   if (!req.judge.empty()) {
     judge = eval::load_classifier(req.judge, &judge_info);
-    if (judge_info.config.input_shape != info.model.input_shape) {
+    if (text != !judge_info.config.vocabulary.empty()) {
+      throw ConfigError(fmt::format("the judge '{}' reads {} (the model reads {})", req.judge,
+                                    judge_info.config.vocabulary.empty() ? "images" : "text",
+                                    text ? "text" : "images"));
+    }
+    if (text) {
+      for_judge =
+          data::load_dataset(data::data_config_for_model(req.data, judge_info.config.input_shape,
+                                                         judge_info.config.vocabulary),
+                             req.split == "test" ? "test" : "train");
+      for_judge = pick_rows(for_judge);
+      data::check_compatible(for_judge, judge_info.config.input_shape,
+                             {judge_info.config.condition});
+    } else if (judge_info.config.input_shape != info.model.input_shape) {
       throw ConfigError(fmt::format(
           "the judge '{}' takes examples of shape {} (the model's are {})", req.judge,
           fmt::join(judge_info.config.input_shape, "x"), fmt::join(info.model.input_shape, "x")));
@@ -83,6 +119,10 @@ EvalResult evaluate(const EvalRequest& req) {
   auto kl_dim = torch::zeros({z_dim}, torch::kFloat64);
   std::vector<torch::Tensor> mus;
   const int64_t iw_batch = std::min<int64_t>(req.batch_size, 128);
+  // Decoded rows per IWAE chunk: about 64M likelihood parameters at a time.
+  const int64_t iw_rows = std::clamp<int64_t>(
+      (int64_t{1} << 26) / (model->likelihood().params_per_feature() * model->features()), 1,
+      16384);
   core::Progress progress("eval", d.size(), core::stderr_is_terminal(), false);
   for (int64_t start = 0; start < d.size(); start += req.batch_size) {
     const int64_t end = std::min(start + req.batch_size, d.size());
@@ -99,7 +139,7 @@ EvalResult evaluate(const EvalRequest& req) {
       for (int64_t s = start; s < end; s += iw_batch) {
         const int64_t e = std::min(s + iw_batch, end);
         iw += eval::iwae_nll(*model, x.slice(0, s - start, e - start),
-                             c.slice(0, s - start, e - start), req.iw_samples, gen)
+                             c.slice(0, s - start, e - start), req.iw_samples, gen, iw_rows)
                   .sum()
                   .item<double>();
       }
@@ -116,16 +156,30 @@ EvalResult evaluate(const EvalRequest& req) {
   r.iw_samples = req.iw_samples;
   r.iw_nll = req.iw_samples > 0 ? iw / n : std::nan("");
   r.active_units = eval::active_units(torch::cat(mus, 0));
+  if (text) {
+    r.tokens = (d.x != 0).sum().item<int64_t>();
+    const double nll = req.iw_samples > 0 ? iw : recon + kl;
+    r.perplexity = std::exp(nll / static_cast<double>(std::max<int64_t>(1, r.tokens)));
+  }
   kl_dim /= n;
   for (int64_t i = 0; i < z_dim; ++i) r.kl_per_dim.push_back(kl_dim[i].item<double>());
   if (model->has_classifier()) {
     auto pred = models::predict_with(*model, d.x);
     r.classifier_accuracy = (pred == d.y.select(1, 0)).to(torch::kFloat64).mean().item<double>();
   }
-  if (judge) {
+  if (judge && text) {
+    eval::TextFidelityOptions opt;
+    opt.samples_per_label = req.samples_per_label;
+    opt.latent_temperature = req.latent_temperature >= 0 ? req.latent_temperature : 1.0;
+    opt.decode = dopt;
+    opt.transfer_examples = req.transfer_examples;
+    r.fidelity = eval::measure_text_fidelity(*model, *judge, d, for_judge, info.train_sequences,
+                                             mixture, opt, gen);
+    r.has_fidelity = true;
+  } else if (judge) {
     eval::FidelityOptions opt;
     opt.samples_per_label = req.samples_per_label;
-    opt.temperature = req.temperature;
+    opt.temperature = req.latent_temperature >= 0 ? req.latent_temperature : req.temperature;
     opt.transfer_examples = req.transfer_examples;
     r.fidelity = eval::measure_fidelity(*model, *judge, judge_info.config.condition.labels, d,
                                         mixture, opt, gen);
@@ -152,6 +206,10 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
                       {"kl_per_dim", r.kl_per_dim},
                       {"seconds", r.seconds},
                       {"units", "nats per example"}};
+  if (std::isfinite(r.perplexity)) {
+    j["tokens"] = r.tokens;
+    j["perplexity"] = r.perplexity;
+  }
   if (std::isfinite(r.classifier_accuracy)) {
     j["classifier_accuracy"] = r.classifier_accuracy;
     j["classification_error"] = 1.0 - r.classifier_accuracy;
@@ -178,6 +236,19 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
     j["judge_real_accuracy_per_label"] = nums(f.judge_real_accuracy_per_label);
     j["transfer_accuracy"] = num(f.transfer_accuracy);
     j["transfer_count"] = f.transfer_count;
+    if (f.text) {
+      j["decode"] = req.decoding.method;
+      j["distinct_1"] = f.distinct_1;
+      j["distinct_2"] = f.distinct_2;
+      j["real_distinct_1"] = f.real_distinct_1;
+      j["real_distinct_2"] = f.real_distinct_2;
+      j["copied_share"] = f.copied_share;
+      j["examples_per_label"] = f.examples_per_label;
+      j.erase("sample_distance_per_label");
+      j.erase("real_distance_per_label");
+      j["distinct_2_per_label"] = nums(f.sample_distance_per_label);
+      j["real_distinct_2_per_label"] = nums(f.real_distance_per_label);
+    }
   }
   return j.dump(2) + "\n";
 }

@@ -23,12 +23,13 @@ torch::Tensor iwae_nll(models::CVAEImpl& model, const torch::Tensor& x, const to
   for (int64_t done = 0; done < k; done += chunk) {
     const int64_t m = std::min(chunk, k - done);
     auto eps = torch::randn({m, b, z_dim}, gen);
-    auto z = mu.unsqueeze(0) + std.unsqueeze(0) * eps;                        // (m, B, Z)
-    auto log_q = log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0));         // (m, B)
-    auto log_pz = log_normal(z, mu_p.unsqueeze(0), logvar_p.unsqueeze(0));    // (m, B)
-    auto params = model.decode(z.reshape({m * b, z_dim}), c.repeat({m, 1}));  // (m*B, P*D)
-    auto log_px = -model.likelihood().nll(params, x_flat.repeat({m, 1})).view({m, b});  // (m, B)
-    auto part = torch::logsumexp(log_px + log_pz - log_q, 0);                           // (B,)
+    auto z = mu.unsqueeze(0) + std.unsqueeze(0) * eps;                               // (m, B, Z)
+    auto log_q = log_normal(z, mu.unsqueeze(0), logvar.unsqueeze(0));                // (m, B)
+    auto log_pz = log_normal(z, mu_p.unsqueeze(0), logvar_p.unsqueeze(0));           // (m, B)
+    auto x_rep = x_flat.repeat({m, 1});                                              // (m*B, D)
+    auto params = model.decode(z.reshape({m * b, z_dim}), c.repeat({m, 1}), x_rep);  // (m*B, P*D)
+    auto log_px = -model.likelihood().nll(params, x_rep).view({m, b});               // (m, B)
+    auto part = torch::logsumexp(log_px + log_pz - log_q, 0);                        // (B,)
     lse = lse.defined() ? torch::logaddexp(lse, part) : part;
   }
   return -(lse - std::log(static_cast<double>(k)));

@@ -22,13 +22,22 @@ void ClassifierConfig::validate() const {
   }
   if (hidden < 1 || hidden > 65536) throw ConfigError("classifier: hidden width out of range");
   if (!(dropout >= 0 && dropout < 1)) throw ConfigError("classifier: dropout out of range");
+  if (!vocabulary.empty() && (vocabulary.size() < 5 || input_shape.size() != 1)) {
+    throw ConfigError("classifier: text needs a vocabulary of at least 5 tokens and shape (T)");
+  }
+  if (embedding < 1 || embedding > 65536) throw ConfigError("classifier: embedding out of range");
 }
 
 ClassifierImpl::ClassifierImpl(ClassifierConfig cfg) : cfg_(std::move(cfg)) {
   cfg_.validate();
   int64_t flat = 1;
   for (auto d : cfg_.input_shape) flat *= d;
-  if (cfg_.input_shape.size() == 3) {
+  if (!cfg_.vocabulary.empty()) {
+    embed_ = register_module(
+        "embed",
+        torch::nn::Embedding(static_cast<int64_t>(cfg_.vocabulary.size()), cfg_.embedding));
+    flat = cfg_.embedding;
+  } else if (cfg_.input_shape.size() == 3) {
     int64_t in = cfg_.input_shape[0], h = cfg_.input_shape[1], w = cfg_.input_shape[2];
     for (int64_t ch : cfg_.channels) {
       convs_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, ch, 3).padding(1)));
@@ -47,6 +56,12 @@ ClassifierImpl::ClassifierImpl(ClassifierConfig cfg) : cfg_(std::move(cfg)) {
 }
 
 torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
+  if (embed_) {
+    // Mean embedding of the tokens that are not <pad> (id 0): (B, T) -> (B, E).
+    auto mask = (x != 0).to(torch::kFloat32).unsqueeze(2);  // (B, T, 1)
+    auto bag = (embed_->forward(x) * mask).sum(1) / mask.sum(1).clamp_min(1);
+    return out_->forward(dropout_->forward(torch::relu(fc_->forward(bag))));
+  }
   auto h = x;
   for (size_t i = 0; i < convs_->size(); ++i) {
     h = torch::relu(convs_[i]->as<torch::nn::Conv2d>()->forward(h));

@@ -3,8 +3,10 @@
 //
 // Images (C x H x W): per entry of `channels`, a 3x3 convolution (padding 1)
 // + ReLU + 2x2 max-pooling while both sides are at least 2, then flatten ->
-// Linear(hidden) + ReLU + dropout -> Linear(L). Other shapes: flatten ->
-// Linear(hidden) + ReLU + dropout -> Linear(L). L = number of labels.
+// Linear(hidden) + ReLU + dropout -> Linear(L). Text (token ids (T,) with a
+// vocabulary): a bag of words, the mean of the embeddings of the non-pad
+// tokens -> Linear(hidden) + ReLU + dropout -> Linear(L). Other shapes: flatten
+// -> Linear(hidden) + ReLU + dropout -> Linear(L). L = number of labels.
 #pragma once
 
 #include <torch/torch.h>
@@ -22,6 +24,8 @@ struct ClassifierConfig {
   std::vector<int64_t> channels = {32, 64};
   int64_t hidden = 128;
   double dropout = 0.3;
+  std::vector<std::string> vocabulary;  // text: the tokens of its ids (data/text.h)
+  int64_t embedding = 128;              // text: embedding size
   void validate() const;
 };
 
@@ -38,6 +42,7 @@ class ClassifierImpl : public torch::nn::Module {
   std::vector<bool> pool_;
   torch::nn::Linear fc_{nullptr}, out_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
+  torch::nn::Embedding embed_{nullptr};  // text only
 };
 TORCH_MODULE(Classifier);
 

@@ -37,7 +37,8 @@ MLPDecoder::MLPDecoder(int64_t latent, int64_t cond_width, const std::vector<int
   out_ = register_module("out", torch::nn::Linear(in, outputs));
 }
 
-torch::Tensor MLPDecoder::forward(const torch::Tensor& z, const torch::Tensor& c) {
+torch::Tensor MLPDecoder::forward(const torch::Tensor& z, const torch::Tensor& c,
+                                  const torch::Tensor& /*x*/) {
   auto h = torch::cat({z, c}, 1);  // (B, Z + C)
   for (const auto& layer : *layers_) h = torch::relu(layer->as<torch::nn::Linear>()->forward(h));
   return out_->forward(h);  // (B, P*D)
@@ -102,7 +103,8 @@ ConvDecoder::ConvDecoder(const std::vector<int64_t>& input_shape,
   register_module("deconvs", deconvs_);
 }
 
-torch::Tensor ConvDecoder::forward(const torch::Tensor& z, const torch::Tensor& c) {
+torch::Tensor ConvDecoder::forward(const torch::Tensor& z, const torch::Tensor& c,
+                                   const torch::Tensor& /*x*/) {
   auto h = torch::cat({z, c}, 1);  // (B, Z + C)
   for (const auto& layer : *dense_) h = torch::relu(layer->as<torch::nn::Linear>()->forward(h));
   h = h.view({h.size(0), map_shape_[0], map_shape_[1], map_shape_[2]});
@@ -115,6 +117,74 @@ torch::Tensor ConvDecoder::forward(const torch::Tensor& z, const torch::Tensor& 
     if (i + 1 < n) h = torch::relu(h);
   }
   return h.flatten(1);  // (B, P*C, H, W) -> (B, P*D), P-major
+}
+
+RecurrentEncoder::RecurrentEncoder(int64_t vocab, int64_t embedding, int64_t cond_width,
+                                   int64_t hidden, int64_t latent) {
+  embed_ = register_module("embed", torch::nn::Embedding(vocab, embedding));
+  gru_ = register_module(
+      "gru",
+      torch::nn::GRU(torch::nn::GRUOptions(embedding + cond_width, hidden).batch_first(true)));
+  mu_head_ = register_module("mu_head", torch::nn::Linear(hidden + cond_width, latent));
+  logvar_head_ = register_module("logvar_head", torch::nn::Linear(hidden + cond_width, latent));
+}
+
+std::pair<torch::Tensor, torch::Tensor> RecurrentEncoder::forward(const torch::Tensor& x,
+                                                                  const torch::Tensor& c) {
+  const int64_t b = x.size(0), t = x.size(1);
+  auto inputs = torch::cat({embed_->forward(x), c.unsqueeze(1).expand({b, t, c.size(1)})},
+                           2);                       // (B, T, E + C)
+  auto states = std::get<0>(gru_->forward(inputs));  // (B, T, H)
+  auto last = (x != 0).sum(1).clamp_min(1) - 1;      // (B,) last non-pad position
+  auto index = last.view({b, 1, 1}).expand({b, 1, states.size(2)});
+  auto h = torch::cat({states.gather(1, index).squeeze(1), c}, 1);  // (B, H + C)
+  return {mu_head_->forward(h), logvar_head_->forward(h)};          // (B, Z), (B, Z)
+}
+
+RecurrentDecoder::RecurrentDecoder(int64_t vocab, int64_t embedding, int64_t cond_width,
+                                   int64_t hidden, int64_t latent, double word_dropout)
+    : vocab_(vocab), word_dropout_(word_dropout) {
+  embed_ = register_module("embed", torch::nn::Embedding(vocab, embedding));
+  init_ = register_module("init", torch::nn::Linear(latent + cond_width, hidden));
+  gru_ = register_module(
+      "gru", torch::nn::GRU(
+                 torch::nn::GRUOptions(embedding + latent + cond_width, hidden).batch_first(true)));
+  out_ = register_module("out", torch::nn::Linear(hidden + latent + cond_width, vocab));
+}
+
+torch::Tensor RecurrentDecoder::initial_state(const torch::Tensor& zc) {
+  return torch::tanh(init_->forward(zc)).unsqueeze(0);  // (1, B, H)
+}
+
+torch::Tensor RecurrentDecoder::forward(const torch::Tensor& z, const torch::Tensor& c,
+                                        const torch::Tensor& x) {
+  if (!x.defined()) {
+    throw ConfigError(
+        "the recurrent decoder needs the tokens it explains (teacher forcing); "
+        "generate text with serve::decode_text");
+  }
+  const int64_t b = x.size(0), t = x.size(1);
+  auto zc = torch::cat({z, c}, 1);  // (B, Z + C)
+  // Inputs: <bos>, then the text shifted right by one position: (B, T).
+  auto prev = torch::cat({torch::full({b, 1}, kBos, x.options()), x.slice(1, 0, t - 1)}, 1);
+  if (is_training() && word_dropout_ > 0) {
+    auto drop = torch::rand({b, t}) < word_dropout_;
+    drop.select(1, 0).fill_(false);  // <bos> stays
+    prev = torch::where(drop & (prev != kPad), torch::full_like(prev, kUnk), prev);
+  }
+  auto inputs = torch::cat({embed_->forward(prev), zc.unsqueeze(1).expand({b, t, zc.size(1)})},
+                           2);                                          // (B, T, E+Z+C)
+  auto states = std::get<0>(gru_->forward(inputs, initial_state(zc)));  // (B, T, H)
+  auto features = torch::cat({states, zc.unsqueeze(1).expand({b, t, zc.size(1)})}, 2);
+  return out_->forward(features).reshape({b, t * vocab_});  // (B, T*V)
+}
+
+torch::Tensor RecurrentDecoder::step(const torch::Tensor& prev, torch::Tensor& h,
+                                     const torch::Tensor& zc) {
+  auto inputs = torch::cat({embed_->forward(prev), zc}, 1).unsqueeze(1);  // (B, 1, E+Z+C)
+  auto [states, h_next] = gru_->forward(inputs, h);
+  h = h_next;
+  return out_->forward(torch::cat({states.squeeze(1), zc}, 1));  // (B, V)
 }
 
 PriorNet::PriorNet(int64_t cond_width, int64_t latent) {
@@ -130,13 +200,22 @@ std::pair<torch::Tensor, torch::Tensor> PriorNet::forward(const torch::Tensor& c
 
 CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   cfg_.validate();
-  cfg_.arch = resolved_arch(cfg_.input_shape, cfg_.channels, cfg_.arch);
+  cfg_.arch = resolved_arch(cfg_);
+  cfg_.likelihood = resolved_likelihood(cfg_);
   features_ = 1;
   for (auto d : cfg_.input_shape) features_ *= d;
-  likelihood_ = make_likelihood(cfg_.likelihood);
+  const auto vocab = static_cast<int64_t>(cfg_.vocabulary.size());
+  likelihood_ = make_likelihood(cfg_.likelihood, vocab);
   const int64_t cond = condition_width(cfg_.conditions);
   const int64_t outputs = likelihood_->params_per_feature() * features_;
-  if (cfg_.arch == "conv") {
+  if (cfg_.arch == "rnn") {
+    encoder_ =
+        register_module("encoder", std::make_shared<RecurrentEncoder>(vocab, cfg_.embedding, cond,
+                                                                      cfg_.hidden[0], cfg_.latent));
+    recurrent_decoder_ = std::make_shared<RecurrentDecoder>(
+        vocab, cfg_.embedding, cond, cfg_.hidden[0], cfg_.latent, cfg_.word_dropout);
+    decoder_ = register_module("decoder", recurrent_decoder_);
+  } else if (cfg_.arch == "conv") {
     encoder_ =
         register_module("encoder", std::make_shared<ConvEncoder>(cfg_.input_shape, cfg_.channels,
                                                                  cond, cfg_.hidden, cfg_.latent));
@@ -156,6 +235,7 @@ CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
     ClassifierConfig cc;
     cc.input_shape = cfg_.input_shape;
     cc.condition = cfg_.conditions.at(0);
+    cc.vocabulary = cfg_.vocabulary;
     classifier_ = register_module("classifier", std::make_shared<ClassifierImpl>(cc));
   }
 }
@@ -190,8 +270,9 @@ std::pair<torch::Tensor, torch::Tensor> CVAEImpl::encode(const torch::Tensor& x,
   return {mu, torch::clamp(logvar, cfg_.logvar_min, cfg_.logvar_max)};
 }
 
-torch::Tensor CVAEImpl::decode(const torch::Tensor& z, const torch::Tensor& c) {
-  return decoder_->forward(z, c);
+torch::Tensor CVAEImpl::decode(const torch::Tensor& z, const torch::Tensor& c,
+                               const torch::Tensor& x) {
+  return decoder_->forward(z, c, x);
 }
 
 torch::Tensor CVAEImpl::reparameterize(const torch::Tensor& mu, const torch::Tensor& logvar,
@@ -204,7 +285,7 @@ CVAEImpl::Output CVAEImpl::forward(const torch::Tensor& x, const torch::Tensor& 
   Output out;
   std::tie(out.mu, out.logvar) = encode(x, c);
   out.z = reparameterize(out.mu, out.logvar, eps);
-  out.x_params = decode(out.z, c);
+  out.x_params = decode(out.z, c, x);
   return out;
 }
 

@@ -28,8 +28,11 @@ class EncoderBase : public torch::nn::Module {
 // Decoder backbone: (z, c) -> likelihood parameters.
 class DecoderBase : public torch::nn::Module {
  public:
-  // z (B, Z), c (B, C) -> x_params (B, P*D)
-  virtual torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c) = 0;
+  // z (B, Z), c (B, C), x (B, S...) -> x_params (B, P*D). x is the example being
+  // explained: autoregressive decoders condition position t on x before t
+  // (teacher forcing) and need it; the others ignore it (it may be undefined).
+  virtual torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
+                                const torch::Tensor& x) = 0;
 };
 
 // MLP encoder: [flatten(x), c] -> Linear+ReLU per hidden width -> mu_head, logvar_head.
@@ -50,7 +53,8 @@ class MLPDecoder final : public DecoderBase {
  public:
   MLPDecoder(int64_t latent, int64_t cond_width, const std::vector<int64_t>& hidden,
              int64_t outputs);
-  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c) override;
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
+                        const torch::Tensor& x = {}) override;
 
  private:
   torch::nn::ModuleList layers_;
@@ -82,11 +86,58 @@ class ConvDecoder final : public DecoderBase {
   ConvDecoder(const std::vector<int64_t>& input_shape, const std::vector<int64_t>& channels,
               int64_t cond_width, const std::vector<int64_t>& hidden, int64_t latent,
               int64_t params_per_feature);
-  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c) override;
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
+                        const torch::Tensor& x = {}) override;
 
  private:
   torch::nn::ModuleList dense_, deconvs_;
   std::vector<int64_t> map_shape_;  // (channels, h, w) of the first transposed convolution
+};
+
+// Recurrent encoder for token sequences x (B, T) int64 (<pad> = 0 after the
+// end): embedding (E) of each token joined with c -> GRU (H) -> the state at
+// the last non-pad position, joined with c -> mu and logvar heads.
+class RecurrentEncoder final : public EncoderBase {
+ public:
+  RecurrentEncoder(int64_t vocab, int64_t embedding, int64_t cond_width, int64_t hidden,
+                   int64_t latent);
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
+                                                  const torch::Tensor& c) override;
+
+ private:
+  torch::nn::Embedding embed_{nullptr};
+  torch::nn::GRU gru_{nullptr};
+  torch::nn::Linear mu_head_{nullptr}, logvar_head_{nullptr};
+};
+
+// Recurrent decoder (Bowman et al. 2016): the GRU state starts at
+// tanh(W [z, c]) and every step's input is [embedding of the previous token,
+// z, c] (<bos> before the first), so z and the condition reach every step.
+// Logits over the V tokens at each of the T positions come from [state, z, c]
+// (so the condition also shifts the word distribution directly): x_params
+// (B, T*V), position-major. In training mode, word dropout replaces each previous-token
+// input (not <bos>) by <unk> with probability word_dropout, drawn from torch's
+// default generator.
+class RecurrentDecoder final : public DecoderBase {
+ public:
+  static constexpr int64_t kPad = 0, kUnk = 1, kBos = 2, kEos = 3;
+  RecurrentDecoder(int64_t vocab, int64_t embedding, int64_t cond_width, int64_t hidden,
+                   int64_t latent, double word_dropout);
+  // Teacher forcing: x (B, T) int64 is required.
+  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
+                        const torch::Tensor& x) override;
+  // Step by step, for generation. zc = [z, c] (B, Z + C).
+  torch::Tensor initial_state(const torch::Tensor& zc);  // -> h (1, B, H)
+  // prev (B,) int64 token ids, h (1, B, H) -> logits (B, V), and h becomes the new state.
+  torch::Tensor step(const torch::Tensor& prev, torch::Tensor& h, const torch::Tensor& zc);
+  int64_t vocab() const { return vocab_; }
+
+ private:
+  int64_t vocab_;
+  double word_dropout_;
+  torch::nn::Embedding embed_{nullptr};
+  torch::nn::Linear init_{nullptr}, out_{nullptr};
+  torch::nn::GRU gru_{nullptr};
 };
 
 // Learned conditional prior p(z | c) = N(mu_p(c), exp(logvar_p(c))) (Sohn et al.
@@ -110,8 +161,9 @@ class CVAEImpl : public torch::nn::Module {
 
   // x (B, S...), c (B, C) -> mu (B, Z), logvar (B, Z) clamped to [logvar_min, logvar_max]
   std::pair<torch::Tensor, torch::Tensor> encode(const torch::Tensor& x, const torch::Tensor& c);
-  // z (B, Z), c (B, C) -> x_params (B, P*D)
-  torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& c);
+  // z (B, Z), c (B, C) -> x_params (B, P*D). x (B, S...): the example for
+  // autoregressive (text) decoders, which need it; image decoders ignore it.
+  torch::Tensor decode(const torch::Tensor& z, const torch::Tensor& c, const torch::Tensor& x = {});
   // The prior p(z | c): c (B, C) -> mu (B, Z), logvar (B, Z); zeros for N(0, I).
   std::pair<torch::Tensor, torch::Tensor> prior(const torch::Tensor& c);
   // KL(q(z | x, c) || p(z | c)) per latent dimension: (B, Z) each -> (B, Z)
@@ -127,6 +179,9 @@ class CVAEImpl : public torch::nn::Module {
   torch::Tensor classify(const torch::Tensor& x);
   ClassifierImpl& classifier();  // ConfigError unless semi-supervised
   bool has_classifier() const { return classifier_ != nullptr; }
+  // The recurrent decoder of a text model (for step-by-step generation); null otherwise.
+  RecurrentDecoder* recurrent_decoder() const { return recurrent_decoder_.get(); }
+  bool is_text() const { return recurrent_decoder_ != nullptr; }
 
   const ModelConfig& config() const { return cfg_; }
   const Likelihood& likelihood() const { return *likelihood_; }
@@ -139,8 +194,9 @@ class CVAEImpl : public torch::nn::Module {
   std::unique_ptr<Likelihood> likelihood_;
   std::shared_ptr<EncoderBase> encoder_;
   std::shared_ptr<DecoderBase> decoder_;
-  std::shared_ptr<PriorNet> prior_;             // null for the standard normal prior
-  std::shared_ptr<ClassifierImpl> classifier_;  // q(y | x); null unless semi-supervised
+  std::shared_ptr<RecurrentDecoder> recurrent_decoder_;  // = decoder_ for text models
+  std::shared_ptr<PriorNet> prior_;                      // null for the standard normal prior
+  std::shared_ptr<ClassifierImpl> classifier_;           // q(y | x); null unless semi-supervised
 };
 TORCH_MODULE(CVAE);
 

@@ -120,12 +120,58 @@ void GaussianLikelihood::check_support(const torch::Tensor& x, const std::string
   }
 }
 
-std::unique_ptr<Likelihood> make_likelihood(const std::string& name) {
+CategoricalLikelihood::CategoricalLikelihood(int64_t vocab_size) : vocab_size_(vocab_size) {
+  if (vocab_size < 2) {
+    throw ConfigError(fmt::format(
+        "categorical likelihood needs a vocabulary (got {} tokens vs expected at least 2)",
+        vocab_size));
+  }
+}
+
+torch::Tensor CategoricalLikelihood::nll(const torch::Tensor& logits,
+                                         const torch::Tensor& x) const {
+  const int64_t b = x.size(0), t = x.size(1);
+  auto log_p = torch::log_softmax(logits.view({b, t, vocab_size_}), -1);       // (B, T, V)
+  auto picked = log_p.gather(2, x.to(torch::kInt64).unsqueeze(2)).squeeze(2);  // (B, T)
+  auto mask = (x != kPad).to(log_p.scalar_type());
+  return -(picked * mask).sum(1);  // (B,)
+}
+
+torch::Tensor CategoricalLikelihood::mean(const torch::Tensor& logits) const {
+  return logits.view({logits.size(0), -1, vocab_size_}).argmax(-1);  // (B, T) ids
+}
+
+torch::Tensor CategoricalLikelihood::sample(const torch::Tensor& logits, at::Generator& gen) const {
+  const int64_t b = logits.size(0);
+  auto probs = torch::softmax(logits.view({-1, vocab_size_}), -1);
+  return torch::multinomial(probs, 1, /*replacement=*/true, gen).view({b, -1});
+}
+
+void CategoricalLikelihood::check_support(const torch::Tensor& x, const std::string& source) const {
+  if (x.scalar_type() != torch::kInt64) {
+    throw DataError(fmt::format(
+        "'{}' holds {} values (expected token ids, int64, for the categorical likelihood)", source,
+        std::string(c10::toString(x.scalar_type()))));
+  }
+  if (x.numel() == 0) return;
+  const int64_t lo = x.min().item<int64_t>(), hi = x.max().item<int64_t>();
+  if (lo < 0 || hi >= vocab_size_) {
+    throw DataError(
+        fmt::format("'{}' has token ids outside the vocabulary (got [{}, {}] vs "
+                    "expected within [0, {}])",
+                    source, lo, hi, vocab_size_ - 1));
+  }
+}
+
+std::unique_ptr<Likelihood> make_likelihood(const std::string& name, int64_t vocab_size) {
   if (name == "bernoulli") return std::make_unique<BernoulliLikelihood>();
   if (name == "cbernoulli") return std::make_unique<ContinuousBernoulliLikelihood>();
   if (name == "gaussian") return std::make_unique<GaussianLikelihood>();
-  throw ConfigError(fmt::format(
-      "unknown likelihood (got '{}' vs expected one of: bernoulli, cbernoulli, gaussian)", name));
+  if (name == "categorical") return std::make_unique<CategoricalLikelihood>(vocab_size);
+  throw ConfigError(
+      fmt::format("unknown likelihood (got '{}' vs expected one of: bernoulli, cbernoulli, "
+                  "gaussian, categorical)",
+                  name));
 }
 
 }  // namespace cvae::models

@@ -76,6 +76,28 @@ class GaussianLikelihood final : public Likelihood {
   static torch::Tensor variance(const torch::Tensor& params);
 };
 
-std::unique_ptr<Likelihood> make_likelihood(const std::string& name);
+// Categorical over a vocabulary of V tokens at each of T positions (text).
+// params (B, T*V) are logits, position-major (row t*V .. t*V+V-1 is position t);
+// x (B, T) holds token ids (int64) with <pad> = 0 after the end of each text.
+//   -log p(x | l) = -sum over t with x_t != <pad> of log_softmax(l_t)[x_t]
+// so padding is not part of the text's likelihood (the <eos> token is).
+// mean() gives the most likely token per position (the mode), as ids.
+class CategoricalLikelihood final : public Likelihood {
+ public:
+  static constexpr int64_t kPad = 0;
+  explicit CategoricalLikelihood(int64_t vocab_size);
+  std::string name() const override { return "categorical"; }
+  int64_t params_per_feature() const override { return vocab_size_; }
+  torch::Tensor nll(const torch::Tensor& logits, const torch::Tensor& x) const override;
+  torch::Tensor mean(const torch::Tensor& logits) const override;
+  torch::Tensor sample(const torch::Tensor& logits, at::Generator& gen) const override;
+  void check_support(const torch::Tensor& x, const std::string& source) const override;
+
+ private:
+  int64_t vocab_size_;
+};
+
+// vocab_size: V for "categorical" (ignored otherwise).
+std::unique_ptr<Likelihood> make_likelihood(const std::string& name, int64_t vocab_size = 0);
 
 }  // namespace cvae::models

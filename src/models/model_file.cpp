@@ -107,6 +107,7 @@ void save_model_file(const std::string& path, const ModelFile& f) {
               {"model", f.model},    {"train", f.train}, {"state", state_to_json(f.state)}};
   c.blobs["weights"] = f.weights;
   if (!f.latent_mixture.empty()) c.blobs["sampler/latent_mixture"] = f.latent_mixture;
+  if (!f.train_sequences.empty()) c.blobs["data/train_sequences"] = f.train_sequences;
   if (f.resume) {
     c.blobs["resume/weights"] = f.resume->weights;
     c.blobs["resume/optimizer"] = f.resume->optimizer;
@@ -150,6 +151,8 @@ ModelFile load_model_file(const std::string& path) {
   f.weights = std::move(it->second);
   if (auto m = c.blobs.find("sampler/latent_mixture"); m != c.blobs.end())
     f.latent_mixture = std::move(m->second);
+  if (auto m = c.blobs.find("data/train_sequences"); m != c.blobs.end())
+    f.train_sequences = std::move(m->second);
   if (c.blobs.count("resume/weights") && c.blobs.count("resume/optimizer") &&
       c.blobs.count("resume/generator")) {
     f.resume = ResumeState{c.blobs["resume/weights"], c.blobs["resume/optimizer"],

@@ -44,7 +44,10 @@ struct ModelFile {
   std::string weights;  // serialized parameters used for inference (best by validation)
   std::optional<ResumeState> resume;
   std::string latent_mixture;  // models/latent_density.h bytes; empty when none was fitted
-  nlohmann::json header;       // the raw header as read
+  // Text models: sorted 64-bit hashes of the training file's token sequences
+  // (data::sequence_hashes_bytes), to count generated texts copied from it.
+  std::string train_sequences;
+  nlohmann::json header;  // the raw header as read
 };
 
 // Named parameters and buffers of a module <-> bytes (a torch archive).

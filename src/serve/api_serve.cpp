@@ -15,6 +15,7 @@
 #include "data/dataset.h"
 #include "models/model_file.h"
 #include "serve/serve.h"
+#include "serve/text_decode.h"
 
 namespace fs = std::filesystem;
 
@@ -34,6 +35,37 @@ void check_image_model(const ModelConfig& cfg, const std::string& what) {
   }
 }
 
+serve::DecodeOptions decode_options(const TextDecoding& d, double temperature) {
+  serve::DecodeOptions o;
+  o.method = d.method;
+  o.top_k = d.top_k;
+  o.top_p = d.top_p;
+  o.beam = d.beam;
+  o.rerank = d.rerank;
+  o.temperature = temperature;
+  o.validate();
+  return o;
+}
+
+// Writes label<TAB>text lines atomically.
+void write_tsv(const std::string& path, const std::vector<std::string>& labels,
+               const std::vector<std::string>& texts) {
+  std::string body;
+  for (size_t i = 0; i < texts.size(); ++i) body += labels.at(i) + "\t" + texts[i] + "\n";
+  core::create_parent_dirs(path);
+  core::write_file_atomic(path, body);
+}
+
+// Token ids of user texts for a text model; DataError on empty or invalid text.
+torch::Tensor encode_user_texts(const ModelConfig& cfg, const std::vector<std::string>& texts) {
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (texts[i].find_first_not_of(" \t\r\n") == std::string::npos) {
+      throw DataError(fmt::format("--text {} is empty (expected some words)", i + 1));
+    }
+  }
+  return data::encode_texts(cfg.vocabulary, texts, cfg.input_shape.at(0));
+}
+
 // The default --out names a PNG; as an IDX prefix drop the extension.
 std::string idx_prefix(std::string out) {
   if (out.size() > 4 && out.compare(out.size() - 4, 4, ".png") == 0) out.resize(out.size() - 4);
@@ -48,14 +80,28 @@ GenerateResult generate(const GenerateRequest& req) {
   if (req.n < 1 || req.n > 100000) {
     throw ConfigError(fmt::format("-n out of range (got {} vs expected 1..100000)", req.n));
   }
-  check_temperature(req.temperature);
-  if (req.format != "png" && req.format != "idx") {
+  if (req.format != "auto" && req.format != "png" && req.format != "idx" && req.format != "tsv") {
     throw ConfigError(
-        fmt::format("unknown --format (got '{}' vs expected png or idx)", req.format));
+        fmt::format("unknown --format (got '{}' vs expected auto, png, idx or tsv)", req.format));
   }
+  if (req.latent_temperature >= 0) check_temperature(req.latent_temperature);
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
+  const bool text = model->is_text();
+  const std::string format = req.format == "auto" ? (text ? "tsv" : "png") : req.format;
+  if (text != (format == "tsv")) {
+    throw ConfigError(fmt::format("--format {} does not fit this {} model (expected {})", format,
+                                  text ? "text" : "image", text ? "tsv" : "png or idx"));
+  }
+  const double latent_t =
+      req.latent_temperature >= 0 ? req.latent_temperature : (text ? 1.0 : req.temperature);
+  serve::DecodeOptions dopt;
+  if (text) {
+    dopt = decode_options(req.decoding, req.temperature);
+  } else {
+    check_temperature(req.temperature);
+  }
   const auto& conds = info.model.conditions;
   auto rows = data::parse_labels(conds, req.labels);
   const int64_t m = rows.size(0);
@@ -65,34 +111,107 @@ GenerateResult generate(const GenerateRequest& req) {
   }
   auto mixture = serve::choose_sampler(req.sampler, info);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
-  auto images =
-      serve::sample(*model, rows, req.n, req.temperature, gen, req.sample_pixels, mixture);
 
   GenerateResult res;
-  res.count = images.size(0);
   res.labels = data::label_names(conds, rows);
-  core::create_parent_dirs(req.out);
-  if (req.format == "png") {
+  if (text) {
+    auto ids = serve::sample_text(*model, rows, req.n, latent_t, mixture, dopt, gen);
+    res.texts = data::decode_texts(info.model.vocabulary, ids);
+    for (const auto& l : res.labels) res.text_labels.insert(res.text_labels.end(), req.n, l);
+    res.count = static_cast<int64_t>(res.texts.size());
+    if (!req.out.empty()) {
+      write_tsv(req.out, res.text_labels, res.texts);
+      res.files = {req.out};
+    }
+    return res;
+  }
+  auto images = serve::sample(*model, rows, req.n, latent_t, gen, req.sample_pixels, mixture);
+  res.count = images.size(0);
+  const std::string out = req.out.empty() ? "samples.png" : req.out;
+  core::create_parent_dirs(out);
+  if (format == "png") {
     check_image_model(info.model, "PNG output");
     int64_t grid_rows = m, cols = req.n;
     if (m == 1) {  // one label: a square-ish grid
       cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(req.n))));
       grid_rows = (req.n + cols - 1) / cols;
     }
-    serve::write_png_grid(req.out, images, grid_rows, cols);
-    res.files = {req.out};
+    serve::write_png_grid(out, images, grid_rows, cols);
+    res.files = {out};
   } else {
     auto labels = rows.repeat_interleave(req.n, 0);
-    res.files = serve::write_idx_pair(idx_prefix(req.out), images, labels);
+    res.files = serve::write_idx_pair(idx_prefix(out), images, labels);
   }
   return res;
 }
+
+namespace {
+
+// Transfer for text models: texts given by the user or examples of the data.
+TransferResult transfer_text(const TransferRequest& req, models::CVAEImpl& model,
+                             const models::ModelFile& info) {
+  const auto& cfg = info.model;
+  const auto& conds = cfg.conditions;
+  auto dopt = decode_options(req.decoding, req.temperature);
+  torch::Tensor x, y;
+  if (!req.texts.empty()) {
+    x = encode_user_texts(cfg, req.texts);
+    if (req.from_label.empty()) {
+      y = serve::infer_labels(model, x);
+    } else {
+      auto row = data::parse_labels(conds, {req.from_label});
+      if (row.size(0) != 1)
+        throw ConfigError(
+            fmt::format("--from-label must name one label (got '{}')", req.from_label));
+      y = row.expand({x.size(0), -1}).clone();
+    }
+  } else {
+    if (req.data.path.empty())
+      throw ConfigError("nothing to transfer (expected --text TEXT, or --data and --index)");
+    data::Dataset d = data::load_dataset(
+        data::data_config_for_model(req.data, cfg.input_shape, cfg.vocabulary), req.split);
+    data::check_compatible(d, cfg.input_shape, conds);
+    for (auto i : req.indices) {
+      if (i < 0 || i >= d.size()) {
+        throw ConfigError(fmt::format("--index out of range (got {} vs expected 0..{} for '{}')", i,
+                                      d.size() - 1, d.source));
+      }
+    }
+    auto idx = torch::tensor(req.indices, torch::kInt64);
+    x = d.x.index_select(0, idx);
+    y = d.y.index_select(0, idx);
+  }
+  auto targets = data::parse_labels(conds, req.to_labels);
+  auto mixture = serve::choose_sampler(req.sampler, info);
+  auto z = serve::transfer_latent(model, x, y, targets, mixture).first;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
+  TransferResult res;
+  auto ids = serve::decode_text_reranked(
+      model, [&] { return z; }, targets.repeat({x.size(0), 1}), dopt, gen);
+  res.texts = data::decode_texts(cfg.vocabulary, ids);
+  res.source_texts = data::decode_texts(cfg.vocabulary, x);
+  res.source_labels = data::label_names(conds, y);
+  res.target_labels = data::label_names(conds, targets);
+  if (!req.out.empty()) {
+    std::vector<std::string> labels;
+    for (int64_t i = 0; i < x.size(0); ++i)
+      labels.insert(labels.end(), res.target_labels.begin(), res.target_labels.end());
+    write_tsv(req.out, labels, res.texts);
+    res.files = {req.out};
+  }
+  return res;
+}
+
+}  // namespace
 
 TransferResult transfer(const TransferRequest& req) {
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
+  if (model->is_text()) return transfer_text(req, *model, info);
+  if (!req.texts.empty()) throw ConfigError("--text needs a text model (this one reads images)");
   check_image_model(info.model, "transfer");
+  const std::string out_path = req.out.empty() ? "transfer.png" : req.out;
   if (req.format != "png" && req.format != "idx") {
     throw ConfigError(
         fmt::format("unknown --format (got '{}' vs expected png or idx)", req.format));
@@ -119,22 +238,85 @@ TransferResult transfer(const TransferRequest& req) {
   auto targets = data::parse_labels(conds, req.to_labels);
   auto mixture = serve::choose_sampler(req.sampler, info);
   auto out = serve::transfer(*model, x, y, targets, mixture);  // (N, T, C, H, W)
-  core::create_parent_dirs(req.out);
+  core::create_parent_dirs(out_path);
   TransferResult res;
   if (req.format == "idx") {
     // The transferred images, example-major, each with its target label.
-    res.files = serve::write_idx_pair(idx_prefix(req.out), out.flatten(0, 1),
+    res.files = serve::write_idx_pair(idx_prefix(out_path), out.flatten(0, 1),
                                       targets.repeat({x.size(0), 1}));
   } else {
     // Each row: the original, then one decoding per target label.
     auto strip = torch::cat({x.unsqueeze(1), out}, 1).flatten(0, 1);
-    serve::write_png_grid(req.out, strip, x.size(0), targets.size(0) + 1);
-    res.files = {req.out};
+    serve::write_png_grid(out_path, strip, x.size(0), targets.size(0) + 1);
+    res.files = {out_path};
   }
   res.source_labels = data::label_names(conds, y);
   res.target_labels = data::label_names(conds, targets);
   return res;
 }
+
+namespace {
+
+// Interpolation for text models: between the posterior means of two texts, or
+// (without texts) between two latent draws for --label; greedy/beam decoding.
+InterpolateResult interpolate_text(const InterpolateRequest& req, models::CVAEImpl& model,
+                                   const models::ModelFile& info) {
+  const auto& cfg = info.model;
+  const auto& conds = cfg.conditions;
+  auto dopt = decode_options(req.decoding, 1.0);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
+  const int64_t s = req.steps, z_dim = model.latent();
+  auto alpha = torch::linspace(0.0, 1.0, s).view({s, 1});  // (S, 1)
+  torch::Tensor z0, z1, c0, c1;
+  int64_t rows = req.rows;
+  if (!req.from_text.empty() || !req.to_text.empty()) {
+    if (req.from_text.empty() || req.to_text.empty())
+      throw ConfigError("text interpolation needs both --from-text and --to-text");
+    auto x = encode_user_texts(cfg, {req.from_text, req.to_text});
+    torch::Tensor y;
+    if (req.label.empty()) {
+      y = serve::infer_labels(model, x);
+    } else {
+      auto row = data::parse_labels(conds, {req.label});
+      if (row.size(0) != 1)
+        throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
+      y = row.expand({2, -1}).clone();
+    }
+    auto c = data::encode_conditions(conds, y);
+    torch::NoGradGuard no_grad;
+    auto mu = model.encode(x, c).first;
+    z0 = mu.slice(0, 0, 1), z1 = mu.slice(0, 1, 2);
+    c0 = c.slice(0, 0, 1), c1 = c.slice(0, 1, 2);
+    rows = 1;
+  } else {
+    if (req.label.empty()) throw ConfigError("no --label given (expected the label of the walk)");
+    auto from = data::parse_labels(conds, {req.label});
+    if (from.size(0) != 1)
+      throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
+    auto mixture = serve::choose_sampler(req.sampler, info);
+    z0 = serve::sample_latent(model, from, rows, req.temperature, gen, mixture);
+    z1 = serve::sample_latent(model, from, rows, req.temperature, gen, mixture);
+    c0 = c1 = data::encode_conditions(conds, from);
+  }
+  // (R, S, Z) and (R, S, C), row-major.
+  auto z = (1 - alpha.unsqueeze(0)) * z0.unsqueeze(1) + alpha.unsqueeze(0) * z1.unsqueeze(1);
+  auto c = (1 - alpha) * c0 + alpha * c1;  // (S, C)
+  auto ids =
+      serve::decode_text(model, z.reshape({rows * s, z_dim}),
+                         c.unsqueeze(0).expand({rows, s, -1}).reshape({rows * s, -1}), dopt, gen);
+  InterpolateResult res;
+  res.texts = data::decode_texts(cfg.vocabulary, ids);
+  if (!req.out.empty()) {
+    std::vector<std::string> steps;
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t i = 0; i < s; ++i) steps.push_back(fmt::format("{}:{}", r + 1, i + 1));
+    write_tsv(req.out, steps, res.texts);
+    res.files = {req.out};
+  }
+  return res;
+}
+
+}  // namespace
 
 InterpolateResult interpolate(const InterpolateRequest& req) {
   if (req.steps < 2 || req.steps > 1000) {
@@ -147,7 +329,12 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
+  if (model->is_text()) return interpolate_text(req, *model, info);
+  if (!req.from_text.empty() || !req.to_text.empty())
+    throw ConfigError("--from-text and --to-text need a text model (this one reads images)");
   check_image_model(info.model, "interpolate");
+  if (req.label.empty()) throw ConfigError("no --label given (expected the label of the walk)");
+  const std::string out_path = req.out.empty() ? "interp.png" : req.out;
   const auto& conds = info.model.conditions;
   auto from = data::parse_labels(conds, {req.label});
   if (from.size(0) != 1)
@@ -175,9 +362,9 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
     parts.push_back(serve::decode_mean(*model, zc.reshape({r * s, z_dim}), c.reshape({r * s, -1})));
     grid_rows += r;
   }
-  core::create_parent_dirs(req.out);
-  serve::write_png_grid(req.out, torch::cat(parts, 0), grid_rows, s);
-  return InterpolateResult{{req.out}};
+  core::create_parent_dirs(out_path);
+  serve::write_png_grid(out_path, torch::cat(parts, 0), grid_rows, s);
+  return InterpolateResult{{out_path}, {}};
 }
 
 std::string describe_model(const std::string& path, bool as_json) {
@@ -196,6 +383,10 @@ std::string describe_model(const std::string& path, bool as_json) {
                       {"state", f.header.at("state")},
                       {"resumable", f.resume.has_value()},
                       {"latent_mixture", !f.latent_mixture.empty()}};
+  if (!f.model.vocabulary.empty()) {  // the token list itself is long: its size here
+    j["model"].erase("vocabulary");
+    j["model"]["vocabulary_size"] = f.model.vocabulary.size();
+  }
   if (as_json) return j.dump(2) + "\n";
   std::string out;
   out += fmt::format("file            {} ({} bytes, format version {}, written by cvae {})\n", path,
@@ -205,7 +396,11 @@ std::string describe_model(const std::string& path, bool as_json) {
       "parameters\n",
       f.model.arch,
       f.model.arch == "conv" ? fmt::format(" (channels {})", fmt::join(f.model.channels, ","))
-                             : std::string(),
+      : f.model.arch == "rnn"
+          ? fmt::format(" (GRU, embedding {}, word dropout {}, vocabulary {} "
+                        "tokens)",
+                        f.model.embedding, f.model.word_dropout, f.model.vocabulary.size())
+          : std::string(),
       f.model.likelihood, f.model.prior, fmt::join(f.model.hidden, ","), f.model.latent, params);
   out += fmt::format("input shape     {}\n", fmt::join(f.model.input_shape, "x"));
   if (f.model.classifier) {

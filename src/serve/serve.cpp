@@ -70,6 +70,41 @@ torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t
 
 torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& y,
                        const torch::Tensor& targets, const models::LatentMixture& mixture) {
+  const int64_t n = x.size(0), t = targets.size(0);
+  auto [z, c] = transfer_latent(model, x, y, targets, mixture);
+  auto out = decode_mean(model, z, c);  // (N*T, S...)
+  auto shape = out.sizes().vec();
+  shape[0] = t;
+  shape.insert(shape.begin(), n);
+  return out.reshape(shape);
+}
+
+torch::Tensor label_log_posterior(models::CVAEImpl& model, const torch::Tensor& x) {
+  torch::NoGradGuard no_grad;
+  const auto& conds = model.config().conditions;
+  auto rows = data::parse_labels(conds, {"all"});  // (L, K)
+  const int64_t n = x.size(0), l = rows.size(0);
+  auto neg_elbo = torch::empty({n, l}, torch::kFloat64);
+  for (int64_t j = 0; j < l; ++j) {
+    auto c = data::encode_conditions(conds, rows.slice(0, j, j + 1).expand({n, -1}));
+    auto [mu, logvar] = model.encode(x, c);
+    auto recon = model.likelihood().nll(model.decode(mu, c, x), x.flatten(1));
+    auto kl = model.kl_per_dim(mu, logvar, c).sum(1);
+    neg_elbo.select(1, j).copy_(recon + kl);
+  }
+  return torch::log_softmax(-neg_elbo, 1);
+}
+
+torch::Tensor infer_labels(models::CVAEImpl& model, const torch::Tensor& x) {
+  auto rows = data::parse_labels(model.config().conditions, {"all"});
+  return rows.index_select(0, label_log_posterior(model, x).argmax(1));
+}
+
+std::pair<torch::Tensor, torch::Tensor> transfer_latent(models::CVAEImpl& model,
+                                                        const torch::Tensor& x,
+                                                        const torch::Tensor& y,
+                                                        const torch::Tensor& targets,
+                                                        const models::LatentMixture& mixture) {
   torch::NoGradGuard no_grad;
   const auto& conds = model.config().conditions;
   const int64_t n = x.size(0), t = targets.size(0), zdim = model.latent();
@@ -88,11 +123,7 @@ torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const to
     auto [mu_t, lv_t] = model.prior(c);
     z = mu_t + torch::exp(0.5 * (lv_t - lv_s)) * (z - mu_s);
   }
-  auto out = decode_mean(model, z, c);  // (N*T, S...)
-  auto shape = out.sizes().vec();
-  shape[0] = t;
-  shape.insert(shape.begin(), n);
-  return out.reshape(shape);
+  return {z, c};
 }
 
 std::vector<uint8_t> to_bytes(const torch::Tensor& images) {

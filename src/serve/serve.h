@@ -48,6 +48,24 @@ torch::Tensor decode_mean(models::CVAEImpl& model, const torch::Tensor& z, const
 torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& y,
                        const torch::Tensor& targets, const models::LatentMixture& mixture = {});
 
+// The latent side of transfer: the moved codes z' (N*T, Z) and the target
+// conditions c (N*T, C), source-major, for any decoder.
+std::pair<torch::Tensor, torch::Tensor> transfer_latent(models::CVAEImpl& model,
+                                                        const torch::Tensor& x,
+                                                        const torch::Tensor& y,
+                                                        const torch::Tensor& targets,
+                                                        const models::LatentMixture& mixture);
+
+// The label row under which the model explains each example best: the lowest
+// -ELBO = -log p(x | mu, c) + KL(q(z | x, c) || p(z | c)) with z at the posterior
+// mean mu, over every label row. x (N, S...) -> (N, K) label indices.
+torch::Tensor infer_labels(models::CVAEImpl& model, const torch::Tensor& x);
+
+// The model's own posterior over label rows, log p(row | x) = log softmax over
+// rows of -(-ELBO(x, row)) (a uniform prior over rows; z at the posterior mean),
+// for every row of parse_labels(conditions, {"all"}): x (N, S...) -> (N, L).
+torch::Tensor label_log_posterior(models::CVAEImpl& model, const torch::Tensor& x);
+
 // (N, S...) in [0, 1] -> bytes, values rounded to 0..255.
 std::vector<uint8_t> to_bytes(const torch::Tensor& images);
 

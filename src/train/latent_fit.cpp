@@ -48,8 +48,8 @@ FitSamplerResult fit_sampler(const FitSamplerRequest& req) {
   models::ModelFile f = models::load_model_file(req.model);
   models::CVAE model(f.model);
   models::module_from_bytes(*model, f.weights, fmt::format("model file '{}'", req.model));
-  data::Dataset all =
-      data::load_dataset(data::data_config_for_model(req.data, f.model.input_shape), "train");
+  data::Dataset all = data::load_dataset(
+      data::data_config_for_model(req.data, f.model.input_shape, f.model.vocabulary), "train");
   data::check_compatible(all, f.model.input_shape, f.model.conditions);
   // The examples the model was trained on: the training split less validation.
   auto train_set = data::split_validation(all, f.train.val_fraction, f.train.seed).first;

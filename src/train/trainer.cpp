@@ -111,18 +111,26 @@ struct Sums {
   double mean(double v) const { return n ? v / static_cast<double>(n) : std::nan(""); }
 };
 
-// -ELBO on a dataset with fixed noise (so epochs are comparable). beta as in training.
+// -ELBO on a dataset with fixed noise (so epochs are comparable). beta as in
+// training. active_units: latent dimensions whose posterior mean varies across
+// the data (Cov_x(E_q[z_d]) > 0.01, Burda et al. 2016).
 Sums evaluate_loss(models::CVAEImpl& model, const data::Dataset& d, int64_t batch, double beta,
-                   uint64_t seed) {
+                   uint64_t seed, int64_t* active_units = nullptr) {
   torch::NoGradGuard no_grad;
   Sums s;
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  std::vector<torch::Tensor> mus;
   for (int64_t start = 0; start < d.size(); start += batch) {
     const int64_t end = std::min(start + batch, d.size());
     auto x = d.x.slice(0, start, end);
     auto c = data::encode_conditions(d.conditions, d.y.slice(0, start, end));
     auto eps = torch::randn({end - start, model.latent()}, gen);
     s.add(models::elbo_loss(model, x, c, eps, beta), beta);
+    if (active_units) mus.push_back(model.encode(x, c).first);
+  }
+  if (active_units) {
+    auto mu = torch::cat(mus, 0).to(torch::kFloat64);
+    *active_units = mu.size(0) < 2 ? 0 : (mu.var(0, true) > 0.01).sum().item<int64_t>();
   }
   return s;
 }
@@ -173,17 +181,30 @@ TrainResult train(const TrainRequest& req) {
                threads_used, prev.state.threads_used);
   }
 
-  data::Dataset all = data::load_dataset(req.data, "train");
+  // A resumed text model reads its data with the vocabulary it was built with.
+  data::Dataset all = data::load_dataset(
+      resuming ? data::data_config_for_model(req.data, mcfg.input_shape, mcfg.vocabulary)
+               : req.data,
+      "train");
   if (resuming) {
     data::check_compatible(all, mcfg.input_shape, mcfg.conditions);
   } else {
     mcfg.input_shape = all.example_shape();
     mcfg.conditions = all.conditions;
-    mcfg.arch = resolved_arch(mcfg.input_shape, mcfg.channels, mcfg.arch);  // stored resolved
+    mcfg.vocabulary = all.vocabulary;
+    mcfg.validate();
+    mcfg.arch = resolved_arch(mcfg);  // stored resolved
+    mcfg.likelihood = resolved_likelihood(mcfg);
   }
+  if (tcfg.free_bits < 0) tcfg.free_bits = all.is_text() ? 0.5 : 0.0;  // auto, stored resolved
   mcfg.validate();
-  models::make_likelihood(mcfg.likelihood)->check_support(all.x, all.source);
+  models::make_likelihood(mcfg.likelihood, static_cast<int64_t>(mcfg.vocabulary.size()))
+      ->check_support(all.x, all.source);
   const std::string data_source = all.source;
+  // Text: which token sequences the training file holds, so evaluation can
+  // count generated texts copied from it.
+  std::string train_hashes = resuming ? prev.train_sequences : std::string();
+  if (all.is_text() && !resuming) train_hashes = data::sequence_hashes_bytes(all.x);
   auto [train_set, val_set] = data::split_validation(all, tcfg.val_fraction, tcfg.seed);
   all = data::Dataset();  // the split holds its own copies: free the whole set
   prepare_output(out);
@@ -252,6 +273,7 @@ TrainResult train(const TrainRequest& req) {
     f.state = st;
     f.weights = best_weights.empty() ? models::module_to_bytes(*model) : best_weights;
     f.latent_mixture = mixture;
+    f.train_sequences = train_hashes;
     f.resume = models::ResumeState{models::module_to_bytes(*model), opt.state_bytes(),
                                    models::generator_to_bytes(gen)};
     models::save_model_file(out, f);
@@ -385,7 +407,7 @@ TrainResult train(const TrainRequest& req) {
     m.train_kl = sums.mean(sums.kl);
     model->eval();
     if (val_set.size() > 0) {
-      Sums v = evaluate_loss(*model, val_set, 512, tcfg.beta, tcfg.seed + 7919);
+      Sums v = evaluate_loss(*model, val_set, 256, tcfg.beta, tcfg.seed + 7919, &m.active_units);
       m.val_loss = v.mean(v.loss);
       m.val_recon = v.mean(v.recon);
       m.val_kl = v.mean(v.kl);
@@ -395,6 +417,7 @@ TrainResult train(const TrainRequest& req) {
         m.val_accuracy = (pred == val_set.y.select(1, 0)).to(torch::kFloat64).mean().item<double>();
       }
     } else {
+      m.active_units = -1;
       m.val_loss = m.train_loss;  // no validation split: the latest model is the best
       m.val_recon = m.train_recon;
       m.val_kl = m.train_kl;
@@ -423,6 +446,7 @@ TrainResult train(const TrainRequest& req) {
                            {"val_recon", m.val_recon},
                            {"val_kl", m.val_kl},
                            {"beta", m.beta},
+                           {"active_units", m.active_units},
                            {"seconds", m.seconds},
                            {"examples_per_second", m.examples_per_second},
                            {"best", m.best}};
@@ -431,9 +455,9 @@ TrainResult train(const TrainRequest& req) {
     if (!req.quiet) {
       fmt::print(stderr,
                  "epoch {}/{}  train {:.2f} (recon {:.2f}, kl {:.2f})  val {:.2f}  beta {:.2f}  "
-                 "{:.1f}s  {:.0f} ex/s{}{}\n",
+                 "active {}/{}  {:.1f}s  {:.0f} ex/s{}{}\n",
                  epoch, tcfg.epochs, m.train_loss, m.train_recon, m.train_kl, m.val_loss, m.beta,
-                 m.seconds, m.examples_per_second,
+                 m.active_units, mcfg.latent, m.seconds, m.examples_per_second,
                  ssl && std::isfinite(m.val_accuracy)
                      ? fmt::format("  q(y|x) val accuracy {:.4f}", m.val_accuracy)
                      : std::string(),

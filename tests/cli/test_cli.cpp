@@ -1115,7 +1115,7 @@ TEST_F(CliBadInput, JudgeSamplerAndVariantErrors) {
   const std::string data = shared().data;
   expect_train_error(small_train(data) + Args{"--kl-cycles", "2", "--kl-warmup", "1"},
                      {"--kl-cycles", "--kl-warmup"});
-  expect_train_error(small_train(data) + Args{"--free-bits", "-1"}, {"--free-bits"});
+  expect_train_error(small_train(data) + Args{"--free-bits", "-2"}, {"--free-bits"});
   expect_train_error(small_train(data) + Args{"--gmm-components", "5000"}, {"--gmm-components"});
   expect_train_error(small_train(data) + Args{"--arch", "conv", "--conv-channels", "4,4,4,4"},
                      {"too small", "8x8"});
@@ -1145,7 +1145,7 @@ TEST_F(CliBadInput, JudgeSamplerAndVariantErrors) {
                               "--samples-per-label", "1", "--iw-samples", "0"});
   EXPECT_TRUE(CleanError(r, {"--samples-per-label"}));
   r = cvae::testing::run_cli(
-      {"classifier", "train", "--data", data, "--out", out("k.cls"), "--epochs", "0"});
+      {"classifier", "train", "--data", data, "--out", out("k.cls"), "--epochs", "-1"});
   EXPECT_TRUE(CleanError(r, {"--epochs"}));
   EXPECT_FALSE(file_exists(out("k.cls")));
   // A judge of another image shape.
@@ -1203,7 +1203,15 @@ INSTANTIATE_TEST_SUITE_P(
                   "--prior",
                   "=learned",
                   "--likelihood",
-                  "=bernoulli",
+                  "=auto",
+                  "--embedding",
+                  "--word-dropout",
+                  "=0.5",
+                  "--modality",
+                  "--max-tokens",
+                  "=64",
+                  "--min-count",
+                  "=2",
                   "--kl-warmup",
                   "=5",
                   "--kl-cycles",
@@ -1213,14 +1221,36 @@ INSTANTIATE_TEST_SUITE_P(
                   "--conv-channels",
                   "=32,64"}},
         HelpCase{"generate",
-                 {"--model", "--label", "=[all]", "--count", "=10", "--temperature", "--seed",
-                  "--format", "=png", "--out", "--sampler", "=auto"}},
+                 {"--model",
+                  "--label",
+                  "=[all]",
+                  "--count",
+                  "=10",
+                  "--temperature",
+                  "--seed",
+                  "--format",
+                  "=auto",
+                  "--out",
+                  "--sampler",
+                  "=auto",
+                  "--latent-temperature",
+                  "--decode",
+                  "=sample",
+                  "--top-p",
+                  "=0.9",
+                  "--top-k",
+                  "--beam",
+                  "--rerank",
+                  "=8"}},
         HelpCase{"eval",
                  {"--model", "--data", "--iw-samples", "=1000", "--split", "=test", "--json",
                   "--judge", "--samples-per-label", "=100", "--transfer-examples"}},
         HelpCase{"transfer",
-                 {"--model", "--data", "--index", "--to-label", "=[all]", "--out", "--format"}},
-        HelpCase{"interpolate", {"--model", "--label", "--to-label", "--steps", "=10", "--out"}},
+                 {"--model", "--data", "--index", "--to-label", "=[all]", "--out", "--format",
+                  "--text", "--from-label", "--decode"}},
+        HelpCase{"interpolate",
+                 {"--model", "--label", "--to-label", "--steps", "=10", "--out", "--from-text",
+                  "--to-text"}},
         HelpCase{"info", {"--model", "--json"}},
         HelpCase{"fit-sampler", {"--model", "--data", "--components", "=10", "--fit-to"}}),
     [](const ::testing::TestParamInfo<HelpCase>& p) {

@@ -286,6 +286,62 @@ TrainRequest toy_train_request(const std::string& data, const std::string& out, 
   return r;
 }
 
+std::string toy_text_word(int label, int i) {
+  return "w" + std::to_string(label) + static_cast<char>('a' + i);
+}
+
+const std::vector<std::string>& toy_text_shared_words() {
+  static const std::vector<std::string> words = {"the", "and", "of"};
+  return words;
+}
+
+std::string toy_text_label(int k) {
+  static const std::vector<std::string> names = {"red",  "green", "blue",  "cyan",
+                                                 "gold", "grey",  "olive", "pink"};
+  return k < static_cast<int>(names.size()) ? names[static_cast<size_t>(k)]
+                                            : "label" + std::to_string(k);
+}
+
+void write_toy_text(const std::string& path, int64_t n, int classes, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::string body;
+  const auto& shared = toy_text_shared_words();
+  for (int64_t i = 0; i < n; ++i) {
+    const int k = static_cast<int>(i % classes);
+    const int words = 3 + static_cast<int>(rng() % 5);
+    std::string text;
+    for (int w = 0; w < words; ++w) {
+      if (w) text += " ";
+      if (rng() % 4 == 0) {
+        text += shared[rng() % shared.size()];
+      } else {
+        text += toy_text_word(k, static_cast<int>(rng() % kToyTextWords));
+      }
+    }
+    body += toy_text_label(k) + "\t" + text + ".\n";
+  }
+  write_bytes(path, body);
+}
+
+TrainRequest toy_text_train_request(const std::string& data, const std::string& out,
+                                    int64_t epochs) {
+  TrainRequest r;
+  r.data.path = data;
+  r.data.min_count = 1;
+  r.out = out;
+  r.model.hidden = {32};
+  r.model.embedding = 16;
+  r.model.latent = 4;
+  r.train.kl_warmup = 0;
+  r.train.gmm_components = 5;
+  r.train.epochs = epochs;
+  r.train.batch_size = 16;
+  r.train.lr = 0.01;
+  r.train.threads = 1;
+  r.quiet = true;
+  return r;
+}
+
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::string();

@@ -58,6 +58,24 @@ ModelConfig toy_model_config(std::vector<int64_t> shape, int classes,
 // mixture, batch 32, 1 thread, quiet. Tests override what they vary.
 TrainRequest toy_train_request(const std::string& data, const std::string& out, int64_t epochs);
 
+// Words of the toy text corpus: label k's own words (kToyTextWords per label), and
+// the words every label shares.
+inline constexpr int kToyTextWords = 6;
+std::string toy_text_word(int label, int i);  // e.g. "w1c" (label 1, word 2)
+const std::vector<std::string>& toy_text_shared_words();
+// The label names of the toy corpus: "red", "green", "blue", ... (classes of them).
+std::string toy_text_label(int k);
+
+// Writes a toy labelled-text TSV file (label<TAB>text per line): example i has label
+// i % classes and 3..7 words, each drawn from that label's own words (toy_text_word)
+// or, one time in four, from the shared words, followed by "." (seeded).
+void write_toy_text(const std::string& path, int64_t n, int classes = 3, uint64_t seed = 1);
+
+// A quick text training request on a toy corpus: GRU 32, embedding 16, latent 4,
+// min count 1, no KL warm-up, 5-component mixture, batch 16, lr 0.01, 1 thread, quiet.
+TrainRequest toy_text_train_request(const std::string& data, const std::string& out,
+                                    int64_t epochs);
+
 // The whole content of a file ("" and no error when it does not exist).
 std::string read_bytes(const std::string& path);
 // Writes bytes to path (truncating); throws std::runtime_error on failure.

@@ -38,8 +38,13 @@ void add_eval(CLI::App& app) {
   sub->add_option("--sampler", r.sampler, "With --judge: auto, prior or gmm (as generate)")
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "prior", "gmm"}));
-  sub->add_option("--temperature", r.temperature, "With --judge: sampler temperature")
+  sub->add_option("--temperature", r.temperature,
+                  "With --judge: images: sampler temperature; text: softmax temperature of "
+                  "--decode sample")
       ->capture_default_str();
+  sub->add_option("--latent-temperature", r.latent_temperature,
+                  "With --judge: sampler temperature (default: images --temperature, text 1)");
+  add_decoding(*sub, r.decoding);
   sub->add_option("--transfer-examples", r.transfer_examples,
                   "With --judge: examples transferred to every other label (0 = skip)")
       ->capture_default_str();
@@ -52,6 +57,10 @@ void add_eval(CLI::App& app) {
     fmt::print("    reconstruction      {:10.3f}\n", e.recon);
     fmt::print("    KL                  {:10.3f}\n", e.kl);
     if (e.iw_samples > 0) fmt::print("  -log p(x|c), K={:<6}{:10.3f}\n", e.iw_samples, e.iw_nll);
+    if (std::isfinite(e.perplexity)) {
+      fmt::print("  word perplexity       {:10.3f} ({} tokens: words and <eos>; from {})\n",
+                 e.perplexity, e.tokens, e.iw_samples > 0 ? "-log p(x|c)" : "-ELBO");
+    }
     fmt::print("  active units          {:>6} of {}\n", e.active_units, e.kl_per_dim.size());
     std::string dims;
     for (size_t i = 0; i < e.kl_per_dim.size(); ++i)
@@ -65,7 +74,8 @@ void add_eval(CLI::App& app) {
       const auto& f = e.fidelity;
       fmt::print("samples: {} per label from the {} sampler at temperature {}, judged by {}\n",
                  r.samples_per_label, f.sampler, r.temperature, r.judge);
-      fmt::print("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc", "diversity");
+      fmt::print("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc",
+                 f.text ? "d-2 ratio" : "diversity");
       for (size_t k = 0; k < f.labels.size(); ++k) {
         fmt::print("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", f.labels[k],
                    f.cond_accuracy_per_label[k], f.judge_real_accuracy_per_label[k],
@@ -73,6 +83,16 @@ void add_eval(CLI::App& app) {
       }
       fmt::print("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", "all", f.cond_accuracy,
                  f.judge_real_accuracy, f.diversity_ratio);
+      if (f.text) {
+        fmt::print(
+            "  distinct-1 / -2       {:.4f} / {:.4f} (real texts: {:.4f} / {:.4f}; ratio "
+            "{:.3f})\n",
+            f.distinct_1, f.distinct_2, f.real_distinct_1, f.real_distinct_2, f.diversity_ratio);
+        fmt::print("  copied from training  {:10.4f} of the samples\n", f.copied_share);
+        for (size_t k = 0; k < f.labels.size(); ++k) {
+          for (const auto& t : f.examples_per_label[k]) fmt::print("    {}: {}\n", f.labels[k], t);
+        }
+      }
       if (f.transfer_count > 0) {
         fmt::print("  transfer accuracy     {:10.4f} ({} transfers)\n", f.transfer_accuracy,
                    f.transfer_count);

@@ -15,8 +15,13 @@ void add_generate(CLI::App& app) {
          "Label name(s): '3', '3,5,7' or 'all' (several conditions: 'name=value+name=value')")
       ->capture_default_str();
   sub->add_option("-n,--count", r->n, "Samples per label")->capture_default_str();
-  sub->add_option("--temperature", r->temperature, "Scale of the sampler's standard deviation")
+  sub->add_option("--temperature", r->temperature,
+                  "Images: scale of the sampler's standard deviation. Text: softmax temperature "
+                  "of --decode sample")
       ->capture_default_str();
+  sub->add_option("--latent-temperature", r->latent_temperature,
+                  "Scale of the sampler's standard deviation (default: images --temperature, "
+                  "text 1)");
   sub->add_option("--sampler", r->sampler,
                   "Latent sampler: gmm (mixture fitted to the encoded training data per label), "
                   "prior (p(z|c)), or auto (gmm when the model has one)")
@@ -25,14 +30,23 @@ void add_generate(CLI::App& app) {
   sub->add_option("--seed", r->seed, "Random seed (same seed, same output)")->capture_default_str();
   sub->add_flag("--sample-pixels", r->sample_pixels,
                 "Draw pixels from p(x|z,c) instead of showing its mean");
+  add_decoding(*sub, r->decoding);
   sub->add_option("--format", r->format,
-                  "png (grid: one row per label; a square grid for one label) or idx")
+                  "png (grid: one row per label; a square grid for one label), idx, tsv (text: "
+                  "label<TAB>text lines), or auto (png for images, tsv for text)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"png", "idx"}));
-  sub->add_option("--out", r->out, "Output file (png) or prefix (idx)")->capture_default_str();
+      ->check(CLI::IsMember({"auto", "png", "idx", "tsv"}));
+  sub->add_option("--out", r->out,
+                  "Output file (png, tsv) or prefix (idx); default: images samples.png, text "
+                  "the terminal");
   sub->add_option("--threads", r->threads, "Threads (0 = all cores)")->capture_default_str();
   sub->callback([r] {
     GenerateResult res = generate(*r);
+    if (!res.texts.empty() && res.files.empty()) {
+      for (size_t i = 0; i < res.texts.size(); ++i)
+        fmt::print("{}\t{}\n", res.text_labels[i], res.texts[i]);
+      return;
+    }
     fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n",
                fmt::join(res.files, " and "), res.count, r->n, res.labels.size(),
                fmt::join(res.labels, " "));

@@ -31,22 +31,28 @@ void add_train(CLI::App& app) {
   sub->add_option("--batch-size", r.train.batch_size, "Examples per step")->capture_default_str();
   sub->add_option("--lr", r.train.lr, "Adam learning rate")->capture_default_str();
   sub->add_option("--hidden", s->hidden,
-                  "Hidden layer widths, comma-separated (conv: after the convolutions); the "
-                  "decoder mirrors them")
+                  "Hidden layer widths, comma-separated (conv: after the convolutions; rnn: the "
+                  "GRU state, one width); the decoder mirrors them")
       ->capture_default_str();
   sub->add_option("--conv-channels", s->channels,
                   "conv: channels of each stride-2 convolution, comma-separated")
       ->capture_default_str();
   sub->add_option("--latent", r.model.latent, "Latent dimensions Z")->capture_default_str();
   sub->add_option("--arch", r.model.arch,
-                  "Encoder/decoder: conv, mlp, or auto (conv for images, else mlp)")
+                  "Encoder/decoder: conv, mlp, rnn (text: GRUs), or auto (rnn for text, conv for "
+                  "images, else mlp)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "mlp", "conv"}));
+      ->check(CLI::IsMember({"auto", "mlp", "conv", "rnn"}));
   sub->add_option("--likelihood", r.model.likelihood,
-                  "p(x|z,c): bernoulli, cbernoulli (continuous Bernoulli) or gaussian (learned "
-                  "variance)")
+                  "p(x|z,c): bernoulli, cbernoulli (continuous Bernoulli), gaussian (learned "
+                  "variance), categorical (text), or auto (categorical for text, else bernoulli)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"bernoulli", "cbernoulli", "gaussian"}));
+      ->check(CLI::IsMember({"auto", "bernoulli", "cbernoulli", "gaussian", "categorical"}));
+  sub->add_option("--embedding", r.model.embedding, "rnn: token embedding size")
+      ->capture_default_str();
+  sub->add_option("--word-dropout", r.model.word_dropout,
+                  "rnn: share of the decoder's previous-word inputs replaced by <unk> in training")
+      ->capture_default_str();
   sub->add_option("--prior", r.model.prior, "p(z|c): standard (N(0,I)) or learned (per label)")
       ->capture_default_str()
       ->check(CLI::IsMember({"standard", "learned"}));
@@ -61,7 +67,8 @@ void add_train(CLI::App& app) {
                   "Share of each cycle over which the KL weight rises to --beta")
       ->capture_default_str();
   sub->add_option("--free-bits", r.train.free_bits,
-                  "KL floor per latent dimension in nats (batch mean; 0 = off)")
+                  "KL floor per latent dimension in nats (batch mean; 0 = off; -1 = 0.5 for text, "
+                  "0 for images)")
       ->capture_default_str();
   sub->add_option("--gmm-components", r.train.gmm_components,
                   "Components of the per-label latent mixture fitted after training (0 = none)")

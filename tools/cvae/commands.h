@@ -7,6 +7,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cvae/api.h"
 #include "cvae/config.h"
 
 namespace cvae::cli {
@@ -27,6 +28,9 @@ struct DataOptions {
   void add(CLI::App& sub, bool required);
   DataConfig resolve() const;  // parses image_size, validates
 };
+
+// --decode, --top-k, --top-p and --beam of text models.
+void add_decoding(CLI::App& sub, TextDecoding& d);
 
 // "512,256" -> {512, 256}; ConfigError naming the option on bad input.
 std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text);

@@ -29,12 +29,47 @@ std::vector<int64_t> parse_int_list(const std::string& option, const std::string
   return out;
 }
 
+void add_decoding(CLI::App& sub, TextDecoding& d) {
+  sub.add_option("--decode", d.method,
+                 "Text: greedy, sample (softmax at --temperature, with --top-k/--top-p) or beam")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"greedy", "sample", "beam"}));
+  sub.add_option("--top-k", d.top_k,
+                 "Text, --decode sample: keep the k most likely tokens (0 = all)")
+      ->capture_default_str();
+  sub.add_option("--top-p", d.top_p,
+                 "Text, --decode sample: keep the most likely tokens holding this probability")
+      ->capture_default_str();
+  sub.add_option("--beam", d.beam, "Text, --decode beam: beam width")->capture_default_str();
+  sub.add_option("--rerank", d.rerank,
+                 "Text: candidates drawn per text; the one the model itself most assigns to the "
+                 "requested label is kept (1 = off)")
+      ->capture_default_str();
+}
+
 void DataOptions::add(CLI::App& sub, bool required) {
   auto* opt = sub.add_option(
       "--data", cfg.path,
-      "Data directory: IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], "
-      "optional labels.txt) or image folders (LABEL/*.png, optionally under train/ and test/)");
+      "Data: a directory of IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], "
+      "optional labels.txt) or of image folders (LABEL/*.png, optionally under train/ and "
+      "test/); or a text file: .tsv (label<TAB>text per line) or .csv (header naming the "
+      "columns). The test split of a text file named *train* is the *test* file beside it");
   if (required) opt->required();
+  sub.add_option("--modality", cfg.modality,
+                 "auto (text for .tsv/.csv/.txt files, else images), image or text")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "image", "text"}));
+  sub.add_option("--max-tokens", cfg.max_tokens,
+                 "Text: positions per text, words + <eos>; longer texts keep their first "
+                 "max-tokens - 1 words")
+      ->capture_default_str();
+  sub.add_option("--min-count", cfg.min_count,
+                 "Text: words seen fewer times in the training texts become <unk>")
+      ->capture_default_str();
+  sub.add_option("--label-column", cfg.label_column, "CSV: the label column's header")
+      ->capture_default_str();
+  sub.add_option("--text-column", cfg.text_column, "CSV: the text column's header")
+      ->capture_default_str();
   sub.add_option("--image-size", image_size,
                  "Image folders: size HxW (default: the first image's size)");
   sub.add_flag("--resize", cfg.resize,

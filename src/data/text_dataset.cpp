@@ -1,0 +1,182 @@
+// Text data as token-id tensors: load_text_dataset, encode_texts, decode_texts
+// (data/dataset.h), on top of the torch-free reader and tokenizer (data/text.h).
+#include <algorithm>
+#include <filesystem>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cvae/errors.h"
+#include "data/dataset.h"
+#include "data/text.h"
+
+namespace fs = std::filesystem;
+
+namespace cvae::data {
+namespace {
+
+bool is_regular(const fs::path& p) {
+  std::error_code ec;
+  return fs::is_regular_file(p, ec);
+}
+
+// The file of a split. "test" of a file named *train* is the file with "test" in
+// place of the last "train"; every other case is the file itself.
+std::string split_file(const std::string& path, const std::string& split) {
+  if (split != "test") return path;
+  const fs::path p(path);
+  const std::string name = p.filename().string();
+  const auto pos = name.rfind("train");
+  if (pos == std::string::npos) return path;
+  std::string test_name = name;
+  test_name.replace(pos, 5, "test");
+  const fs::path test = p.parent_path() / test_name;
+  if (!is_regular(test)) {
+    throw DataError(fmt::format("'{}' has no test split (expected the file '{}' beside it)", path,
+                                test.string()));
+  }
+  return test.string();
+}
+
+}  // namespace
+
+bool is_text_data(const DataConfig& cfg) {
+  if (cfg.modality != "auto") return cfg.modality == "text";
+  if (!is_regular(cfg.path)) return false;
+  std::string ext = fs::path(cfg.path).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return ext == ".tsv" || ext == ".csv" || ext == ".txt";
+}
+
+Dataset load_text_dataset(const DataConfig& cfg, const std::string& split) {
+  if (!is_regular(cfg.path)) {
+    throw DataError(fmt::format(
+        "text data '{}' is not a file (expected a .tsv file of label<TAB>text lines or a .csv "
+        "file with a header)",
+        cfg.path));
+  }
+  const std::string file = split_file(cfg.path, split);
+  TextReadOptions opt;
+  opt.label_column = cfg.label_column;
+  opt.text_column = cfg.text_column;
+  const std::vector<LabelledText> rows = read_labelled_texts(file, opt);
+
+  // Labels in sorted order: the same set gives the same indices in every file.
+  std::set<std::string> label_set;
+  for (const auto& r : rows) label_set.insert(r.label);
+  std::vector<std::string> labels(label_set.begin(), label_set.end());
+
+  Vocabulary vocab;
+  int64_t t = cfg.max_tokens;
+  if (cfg.vocabulary.empty()) {
+    std::vector<std::vector<std::string>> words;
+    words.reserve(rows.size());
+    int64_t longest = 0;
+    for (const auto& r : rows) {
+      words.push_back(split_words(r.text, true));
+      longest = std::max<int64_t>(longest, static_cast<int64_t>(words.back().size()));
+    }
+    vocab = Vocabulary::build(words, cfg.min_count);
+    t = std::min<int64_t>(cfg.max_tokens, longest + 1);
+  } else {
+    vocab = Vocabulary(cfg.vocabulary);
+  }
+  const auto n = static_cast<int64_t>(rows.size());
+  Dataset d;
+  d.source = file;
+  d.conditions = {ConditionSpec{"label", "categorical", labels}};
+  d.vocabulary = vocab.tokens();
+  d.x = torch::empty({n, t}, torch::kInt64);
+  d.y = torch::empty({n, 1}, torch::kInt64);
+  auto xa = d.x.accessor<int64_t, 2>();
+  auto ya = d.y.accessor<int64_t, 2>();
+  for (int64_t i = 0; i < n; ++i) {
+    const auto& r = rows[static_cast<size_t>(i)];
+    const EncodedText e = encode_text(vocab, r.text, t, true);
+    for (int64_t j = 0; j < t; ++j) xa[i][j] = e.ids[static_cast<size_t>(j)];
+    ya[i][0] = std::lower_bound(labels.begin(), labels.end(), r.label) - labels.begin();
+  }
+  return d;
+}
+
+torch::Tensor encode_texts(const std::vector<std::string>& vocabulary,
+                           const std::vector<std::string>& texts, int64_t t) {
+  const Vocabulary vocab(vocabulary);
+  auto x = torch::empty({static_cast<int64_t>(texts.size()), t}, torch::kInt64);
+  auto xa = x.accessor<int64_t, 2>();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    if (!is_valid_utf8(texts[i])) {
+      throw DataError(fmt::format("text {} is not valid UTF-8 (expected UTF-8 text)", i + 1));
+    }
+    const EncodedText e = encode_text(vocab, texts[i], t, true);
+    for (int64_t j = 0; j < t; ++j) xa[static_cast<int64_t>(i)][j] = e.ids[static_cast<size_t>(j)];
+  }
+  return x;
+}
+
+std::vector<std::string> decode_texts(const std::vector<std::string>& vocabulary,
+                                      const torch::Tensor& ids) {
+  const Vocabulary vocab(vocabulary);
+  auto c = ids.to(torch::kInt64).contiguous();
+  std::vector<std::string> out;
+  out.reserve(static_cast<size_t>(c.size(0)));
+  const int64_t* p = c.data_ptr<int64_t>();
+  const int64_t t = c.size(1);
+  for (int64_t i = 0; i < c.size(0); ++i) {
+    out.push_back(decode_ids(vocab, std::vector<int64_t>(p + i * t, p + (i + 1) * t)));
+  }
+  return out;
+}
+
+namespace {
+
+std::vector<uint64_t> row_hashes(const torch::Tensor& ids) {
+  auto c = ids.to(torch::kInt64).contiguous();
+  const int64_t n = c.size(0), t = c.size(1);
+  const int64_t* p = c.data_ptr<int64_t>();
+  std::vector<uint64_t> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    uint64_t h = 14695981039346656037ULL;  // FNV-1a offset basis
+    for (int64_t j = 0; j < t; ++j) {
+      const int64_t id = p[i * t + j];
+      if (id == Vocabulary::kEos || id == Vocabulary::kPad) break;
+      for (int k = 0; k < 8; ++k) {
+        h ^= static_cast<uint64_t>(id >> (8 * k)) & 0xffu;
+        h *= 1099511628211ULL;  // FNV prime
+      }
+    }
+    out[static_cast<size_t>(i)] = h;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string sequence_hashes_bytes(const torch::Tensor& ids) {
+  auto h = row_hashes(ids);
+  std::sort(h.begin(), h.end());
+  h.erase(std::unique(h.begin(), h.end()), h.end());
+  std::string bytes;
+  bytes.reserve(h.size() * 8);
+  for (uint64_t v : h) {
+    for (int k = 0; k < 8; ++k) bytes.push_back(static_cast<char>((v >> (8 * k)) & 0xffu));
+  }
+  return bytes;
+}
+
+std::vector<bool> sequences_in(const std::string& hashes_bytes, const torch::Tensor& ids) {
+  std::vector<uint64_t> known(hashes_bytes.size() / 8);
+  for (size_t i = 0; i < known.size(); ++i) {
+    uint64_t v = 0;
+    for (int k = 0; k < 8; ++k)
+      v |= static_cast<uint64_t>(static_cast<unsigned char>(hashes_bytes[i * 8 + k])) << (8 * k);
+    known[i] = v;
+  }
+  std::vector<bool> out;
+  for (uint64_t h : row_hashes(ids))
+    out.push_back(std::binary_search(known.begin(), known.end(), h));
+  return out;
+}
+
+}  // namespace cvae::data
