@@ -102,7 +102,8 @@ struct EvalRequest {
   std::string model;
   DataConfig data;
   std::string split = "test";  // test | train | val (val is held out from train as in training)
-  int64_t iw_samples = 1000;   // K for the importance-sampled bound; 0 = skip
+  int64_t iw_samples = -1;     // K for the importance-sampled bound; 0 = skip; -1 = auto: 1000
+                               //   for images, 100 for text (each sample decodes T*V logits)
   int64_t batch_size = 256;
   int64_t limit = 0;  // evaluate the first N examples only (0 = all)
   uint64_t seed = 1;
@@ -178,7 +179,8 @@ struct TransferRequest {
   double temperature = 1.0;  // text, --decode sample: softmax temperature
   uint64_t seed = 1;         // text, --decode sample
   std::vector<std::string> to_labels = {"all"};
-  std::string format = "png";  // png: a grid with the originals; idx: transferred images + targets
+  std::string format = "png";    // images: png (a grid with the originals) or idx (transferred
+                                 //   images + targets); text models take png (= TSV/terminal)
   std::string sampler = "auto";  // gmm: move z between the labels' mixtures (serve::transfer)
   std::string out;  // png: file ("" = transfer.png); idx: prefix; text: TSV ("" = none)
   int threads = 0;
@@ -202,8 +204,8 @@ struct InterpolateRequest {
   // (each read under `label`, or under the label that explains it best when
   // `label` is empty); the condition moves from the first's label to the second's.
   std::string from_text, to_text;
-  TextDecoding decoding;
-  std::string label;     // the label of the latent interpolation
+  TextDecoding decoding = {"greedy", 0, 0.9, 5, 1};  // no reranking along a walk
+  std::string label;                                 // the label of the latent interpolation
   std::string to_label;  // when set, also interpolate from label to to_label at one z
   int64_t steps = 10;
   int64_t rows = 1;  // independent pairs of latent end points

@@ -1,6 +1,7 @@
 // Text data as token-id tensors: load_text_dataset, encode_texts, decode_texts
 // (data/dataset.h), on top of the torch-free reader and tokenizer (data/text.h).
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <set>
 
@@ -20,20 +21,30 @@ bool is_regular(const fs::path& p) {
   return fs::is_regular_file(p, ec);
 }
 
-// The file of a split. "test" of a file named *train* is the file with "test" in
-// place of the last "train"; every other case is the file itself.
+bool is_letter(char ch) { return std::isalpha(static_cast<unsigned char>(ch)) != 0; }
+
+// The file of a split. "test" of a file whose name holds the word "train" (not
+// inside another word: train.tsv, fortunes_train.csv, train-2.tsv) is the file
+// with "test" in its place, which must exist; every other case is the file itself.
 std::string split_file(const std::string& path, const std::string& split) {
   if (split != "test") return path;
   const fs::path p(path);
   const std::string name = p.filename().string();
-  const auto pos = name.rfind("train");
+  size_t pos = std::string::npos;
+  for (size_t at = name.find("train"); at != std::string::npos; at = name.find("train", at + 1)) {
+    const bool left = at == 0 || !is_letter(name[at - 1]);
+    const bool right = at + 5 >= name.size() || !is_letter(name[at + 5]);
+    if (left && right) pos = at;
+  }
   if (pos == std::string::npos) return path;
   std::string test_name = name;
   test_name.replace(pos, 5, "test");
   const fs::path test = p.parent_path() / test_name;
   if (!is_regular(test)) {
-    throw DataError(fmt::format("'{}' has no test split (expected the file '{}' beside it)", path,
-                                test.string()));
+    throw DataError(fmt::format(
+        "'{}' has no test split (expected the file '{}' beside it; or pass the test file as "
+        "--data)",
+        path, test.string()));
   }
   return test.string();
 }
@@ -64,7 +75,15 @@ Dataset load_text_dataset(const DataConfig& cfg, const std::string& split) {
 
   // Labels in sorted order: the same set gives the same indices in every file.
   std::set<std::string> label_set;
-  for (const auto& r : rows) label_set.insert(r.label);
+  for (const auto& r : rows) {
+    // Labels are addressed by name on the command line ("a,b") and written to TSV.
+    if (r.label.find_first_of(",\t\n\r") != std::string::npos) {
+      throw DataError(fmt::format(
+          "'{}' line {}: label '{}' holds a comma, tab or line break (expected a plain name)", file,
+          r.line, r.label));
+    }
+    label_set.insert(r.label);
+  }
   std::vector<std::string> labels(label_set.begin(), label_set.end());
 
   Vocabulary vocab;

@@ -106,13 +106,17 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
   }
   model->eval();
   ClassifierTrainResult res;
-  res.test = eval::classifier_report(*model, test.x, test.y.select(1, 0), cfg.condition.labels);
+  // A text file without a test file beside it is its own "test" split: no held-out
+  // accuracy then (n = 0), rather than the training accuracy under another name.
+  if (test.source != train.source) {
+    res.test = eval::classifier_report(*model, test.x, test.y.select(1, 0), cfg.condition.labels);
+  }
   auto train_pred = eval::predict(*model, train.x);
   res.train_accuracy = (train_pred == labels).to(torch::kFloat64).mean().item<double>();
   eval::ClassifierFile f;
   f.config = cfg;
   f.weights = models::module_to_bytes(*model);
-  f.test_accuracy = res.test.accuracy;
+  f.test_accuracy = res.test.n > 0 ? res.test.accuracy : -1;
   f.data_source = train.source;
   eval::save_classifier(req.out, f);
   res.path = req.out;

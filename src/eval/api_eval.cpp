@@ -24,9 +24,9 @@ EvalResult evaluate(const EvalRequest& req) {
     throw ConfigError(
         fmt::format("unknown --split (got '{}' vs expected test, train or val)", req.split));
   }
-  if (req.iw_samples < 0 || req.iw_samples > 1000000) {
-    throw ConfigError(
-        fmt::format("--iw-samples out of range (got {} vs expected 0..1000000)", req.iw_samples));
+  if (req.iw_samples < -1 || req.iw_samples > 1000000) {
+    throw ConfigError(fmt::format(
+        "--iw-samples out of range (got {} vs expected 0..1000000, or -1 = auto)", req.iw_samples));
   }
   if (req.batch_size < 1 || req.batch_size > 65536) {
     throw ConfigError(
@@ -37,6 +37,10 @@ EvalResult evaluate(const EvalRequest& req) {
   if (req.samples_per_label < 2 || req.samples_per_label > 10000) {
     throw ConfigError(fmt::format("--samples-per-label out of range (got {} vs expected 2..10000)",
                                   req.samples_per_label));
+  }
+  if (req.latent_temperature >= 0 && req.latent_temperature > 100) {
+    throw ConfigError(fmt::format("--latent-temperature out of range (got {} vs expected 0..100)",
+                                  req.latent_temperature));
   }
   if (!(req.temperature >= 0 && req.temperature <= 100)) {
     throw ConfigError(
@@ -78,6 +82,7 @@ EvalResult evaluate(const EvalRequest& req) {
   eval::ClassifierFile judge_info;
   models::LatentMixture mixture;
   const bool text = model->is_text();
+  const int64_t iw_k = req.iw_samples >= 0 ? req.iw_samples : text ? 100 : 1000;
   data::Dataset for_judge;  // text: the split encoded for the judge
   serve::DecodeOptions dopt;
   if (text) {
@@ -118,11 +123,12 @@ EvalResult evaluate(const EvalRequest& req) {
   double recon = 0, kl = 0, iw = 0;
   auto kl_dim = torch::zeros({z_dim}, torch::kFloat64);
   std::vector<torch::Tensor> mus;
-  const int64_t iw_batch = std::min<int64_t>(req.batch_size, 128);
-  // Decoded rows per IWAE chunk: about 64M likelihood parameters at a time.
+  // Decoded rows per IWAE chunk: about 64M likelihood parameters at a time
+  // (iwae_nll decodes at least one batch of iw_batch rows at once).
   const int64_t iw_rows = std::clamp<int64_t>(
       (int64_t{1} << 26) / (model->likelihood().params_per_feature() * model->features()), 1,
       16384);
+  const int64_t iw_batch = std::clamp<int64_t>(iw_rows, 1, std::min<int64_t>(req.batch_size, 128));
   core::Progress progress("eval", d.size(), core::stderr_is_terminal(), false);
   for (int64_t start = 0; start < d.size(); start += req.batch_size) {
     const int64_t end = std::min(start + req.batch_size, d.size());
@@ -135,11 +141,11 @@ EvalResult evaluate(const EvalRequest& req) {
     auto [mu, logvar] = model->encode(x, c);
     kl_dim += model->kl_per_dim(mu, logvar, c).sum(0).to(torch::kFloat64);
     mus.push_back(mu);
-    if (req.iw_samples > 0) {
+    if (iw_k > 0) {
       for (int64_t s = start; s < end; s += iw_batch) {
         const int64_t e = std::min(s + iw_batch, end);
         iw += eval::iwae_nll(*model, x.slice(0, s - start, e - start),
-                             c.slice(0, s - start, e - start), req.iw_samples, gen, iw_rows)
+                             c.slice(0, s - start, e - start), iw_k, gen, iw_rows)
                   .sum()
                   .item<double>();
       }
@@ -153,12 +159,12 @@ EvalResult evaluate(const EvalRequest& req) {
   r.recon = recon / n;
   r.kl = kl / n;
   r.neg_elbo = r.recon + r.kl;
-  r.iw_samples = req.iw_samples;
-  r.iw_nll = req.iw_samples > 0 ? iw / n : std::nan("");
+  r.iw_samples = iw_k;
+  r.iw_nll = iw_k > 0 ? iw / n : std::nan("");
   r.active_units = eval::active_units(torch::cat(mus, 0));
   if (text) {
     r.tokens = (d.x != 0).sum().item<int64_t>();
-    const double nll = req.iw_samples > 0 ? iw : recon + kl;
+    const double nll = iw_k > 0 ? iw : recon + kl;
     r.perplexity = std::exp(nll / static_cast<double>(std::max<int64_t>(1, r.tokens)));
   }
   kl_dim /= n;

@@ -168,7 +168,8 @@ torch::Tensor RecurrentDecoder::forward(const torch::Tensor& z, const torch::Ten
   // Inputs: <bos>, then the text shifted right by one position: (B, T).
   auto prev = torch::cat({torch::full({b, 1}, kBos, x.options()), x.slice(1, 0, t - 1)}, 1);
   if (is_training() && word_dropout_ > 0) {
-    auto drop = torch::rand({b, t}) < word_dropout_;
+    auto u = gen_ ? torch::rand({b, t}, *gen_) : torch::rand({b, t});
+    auto drop = u < word_dropout_;
     drop.select(1, 0).fill_(false);  // <bos> stays
     prev = torch::where(drop & (prev != kPad), torch::full_like(prev, kUnk), prev);
   }

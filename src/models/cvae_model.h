@@ -131,10 +131,13 @@ class RecurrentDecoder final : public DecoderBase {
   // prev (B,) int64 token ids, h (1, B, H) -> logits (B, V), and h becomes the new state.
   torch::Tensor step(const torch::Tensor& prev, torch::Tensor& h, const torch::Tensor& zc);
   int64_t vocab() const { return vocab_; }
+  // The generator of word dropout (not owned; nullptr = torch's default).
+  void set_generator(at::Generator* gen) { gen_ = gen; }
 
  private:
   int64_t vocab_;
   double word_dropout_;
+  at::Generator* gen_ = nullptr;
   torch::nn::Embedding embed_{nullptr};
   torch::nn::Linear init_{nullptr}, out_{nullptr};
   torch::nn::GRU gru_{nullptr};

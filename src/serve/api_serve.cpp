@@ -152,7 +152,14 @@ TransferResult transfer_text(const TransferRequest& req, models::CVAEImpl& model
                              const models::ModelFile& info) {
   const auto& cfg = info.model;
   const auto& conds = cfg.conditions;
+  if (req.format != "png") {
+    throw ConfigError(fmt::format(
+        "--format {} does not fit a text model (transferred texts go to the terminal or a TSV "
+        "--out file)",
+        req.format));
+  }
   auto dopt = decode_options(req.decoding, req.temperature);
+  if (dopt.method != "sample") dopt.rerank = 1;  // z is fixed: every candidate would be the same
   torch::Tensor x, y;
   if (!req.texts.empty()) {
     x = encode_user_texts(cfg, req.texts);
@@ -258,12 +265,24 @@ TransferResult transfer(const TransferRequest& req) {
 namespace {
 
 // Interpolation for text models: between the posterior means of two texts, or
-// (without texts) between two latent draws for --label; greedy/beam decoding.
+// (without texts) between two latent draws for --label; decoded as --decode says
+// (greedy by default), without reranking.
 InterpolateResult interpolate_text(const InterpolateRequest& req, models::CVAEImpl& model,
                                    const models::ModelFile& info) {
   const auto& cfg = info.model;
   const auto& conds = cfg.conditions;
   auto dopt = decode_options(req.decoding, 1.0);
+  if (dopt.rerank > 1) {
+    throw ConfigError(fmt::format(
+        "--rerank does not apply to interpolation (got {} vs expected 1): the condition moves "
+        "between labels along the walk",
+        dopt.rerank));
+  }
+  if (!req.to_label.empty()) {
+    throw ConfigError(
+        "--to-label is for images; text interpolation moves from --from-text's "
+        "label to --to-text's");
+  }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
   const int64_t s = req.steps, z_dim = model.latent();
   auto alpha = torch::linspace(0.0, 1.0, s).view({s, 1});  // (S, 1)

@@ -85,12 +85,19 @@ torch::Tensor label_log_posterior(models::CVAEImpl& model, const torch::Tensor& 
   auto rows = data::parse_labels(conds, {"all"});  // (L, K)
   const int64_t n = x.size(0), l = rows.size(0);
   auto neg_elbo = torch::empty({n, l}, torch::kFloat64);
-  for (int64_t j = 0; j < l; ++j) {
-    auto c = data::encode_conditions(conds, rows.slice(0, j, j + 1).expand({n, -1}));
-    auto [mu, logvar] = model.encode(x, c);
-    auto recon = model.likelihood().nll(model.decode(mu, c, x), x.flatten(1));
-    auto kl = model.kl_per_dim(mu, logvar, c).sum(1);
-    neg_elbo.select(1, j).copy_(recon + kl);
+  // Rows in chunks of about 64M likelihood parameters (text: T*V logits per row).
+  const int64_t chunk = std::max<int64_t>(
+      1, (int64_t{1} << 26) / (model.likelihood().params_per_feature() * model.features()));
+  for (int64_t s = 0; s < n; s += chunk) {
+    const int64_t e = std::min(s + chunk, n);
+    auto xs = x.slice(0, s, e);
+    for (int64_t j = 0; j < l; ++j) {
+      auto c = data::encode_conditions(conds, rows.slice(0, j, j + 1).expand({e - s, -1}));
+      auto [mu, logvar] = model.encode(xs, c);
+      auto recon = model.likelihood().nll(model.decode(mu, c, xs), xs.flatten(1));
+      auto kl = model.kl_per_dim(mu, logvar, c).sum(1);
+      neg_elbo.slice(0, s, e).select(1, j).copy_(recon + kl);
+    }
   }
   return torch::log_softmax(-neg_elbo, 1);
 }

@@ -110,9 +110,11 @@ void DecodeOptions::validate() const {
     throw ConfigError(
         fmt::format("unknown --decode (got '{}' vs expected greedy, sample or beam)", method));
   }
-  if (!(temperature > 0 && temperature <= 100)) {
+  if (!(temperature >= 1e-3 && temperature <= 100)) {
     throw ConfigError(fmt::format(
-        "--temperature out of range for text (got {} vs expected > 0 and <= 100)", temperature));
+        "--temperature out of range for text (got {} vs expected 0.001..100; --decode greedy "
+        "for the most likely words)",
+        temperature));
   }
   if (top_k < 0 || top_k > (int64_t{1} << 30)) {
     throw ConfigError(fmt::format("--top-k out of range (got {} vs expected 0 or more)", top_k));

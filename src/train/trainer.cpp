@@ -241,6 +241,8 @@ TrainResult train(const TrainRequest& req) {
   models::CVAE model(mcfg);
   optim::FlatAdam opt(*model, tcfg.lr);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(tcfg.seed);
+  // Word dropout draws from the run's generator, whose state resumes with the run.
+  if (auto* dec = model->recurrent_decoder()) dec->set_generator(&gen);
   std::mt19937_64 shuffle_rng(tcfg.seed);
 
   models::TrainingState st;

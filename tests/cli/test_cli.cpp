@@ -1243,7 +1243,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "--rerank",
                   "=8"}},
         HelpCase{"eval",
-                 {"--model", "--data", "--iw-samples", "=1000", "--split", "=test", "--json",
+                 {"--model", "--data", "--iw-samples", "=-1", "--split", "=test", "--json",
                   "--judge", "--samples-per-label", "=100", "--transfer-examples"}},
         HelpCase{"transfer",
                  {"--model", "--data", "--index", "--to-label", "=[all]", "--out", "--format",

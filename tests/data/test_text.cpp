@@ -179,7 +179,8 @@ TEST(TextReadTest, MissingFileOrFolder) {
   EXPECT_CONTAINS(msg, "'" + dir.path() + "'");
 }
 
-TEST(TextReadTest, ReadsThousandsOfLinesQuickly) {
+// Many lines in both formats read alike (speed is measured by benchmarks, not here).
+TEST(TextReadTest, ReadsThousandsOfLines) {
   TempDir dir;
   std::string tsv, csv = "text,label\n";
   for (int i = 0; i < 5000; ++i) {
@@ -189,17 +190,13 @@ TEST(TextReadTest, ReadsThousandsOfLinesQuickly) {
   }
   const std::string tsv_path = write_file(dir, "big.tsv", tsv);
   const std::string csv_path = write_file(dir, "big.csv", csv);
-  const auto start = std::chrono::steady_clock::now();
   const auto a = read_labelled_texts(tsv_path);
   const auto b = read_labelled_texts(csv_path);
-  const double ms =
-      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(a.size(), 5000u);
   ASSERT_EQ(b.size(), 5000u);
   EXPECT_EQ(a[4999].text, b[4999].text);
   EXPECT_EQ(b[4999].label, "topic7");
   EXPECT_EQ(b[4999].line, 5001);
-  EXPECT_LT(ms, 500.0) << "reading 2 x 5000 lines took " << ms << " ms";
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -49,7 +49,11 @@ void add_classifier(CLI::App& app) {
     r.progress = t->progress == "auto" ? -1 : t->progress == "bar" ? 1 : 0;
     r.quiet = t->progress == "none";
     ClassifierTrainResult res = train_classifier(r);
-    print_report(res.test, "test split");
+    if (res.test.n > 0) {
+      print_report(res.test, "test split");
+    } else {
+      fmt::print("no test split (no test file beside the data): no held-out accuracy\n");
+    }
     fmt::print("train accuracy {:.4f}; {:.1f} s\n", res.train_accuracy, res.seconds);
     fmt::print("wrote {}\n", res.path);
   });

@@ -21,7 +21,9 @@ void add_eval(CLI::App& app) {
   sub->add_option("--model", r.model, "Model file")->required();
   s->data.add(*sub, true);
   sub->add_option("--split", r.split, "test, train or val")->capture_default_str();
-  sub->add_option("--iw-samples", r.iw_samples, "Importance samples K for -log p(x|c) (0 = skip)")
+  sub->add_option("--iw-samples", r.iw_samples,
+                  "Importance samples K for -log p(x|c) (0 = skip; -1 = 1000 for images, 100 for "
+                  "text)")
       ->capture_default_str();
   sub->add_option("--batch-size", r.batch_size, "Examples per batch")->capture_default_str();
   sub->add_option("--limit", r.limit, "Evaluate only the first N examples (0 = all)")
@@ -72,8 +74,18 @@ void add_eval(CLI::App& app) {
     }
     if (e.has_fidelity) {
       const auto& f = e.fidelity;
-      fmt::print("samples: {} per label from the {} sampler at temperature {}, judged by {}\n",
-                 r.samples_per_label, f.sampler, r.temperature, r.judge);
+      if (f.text) {
+        fmt::print(
+            "samples: {} per label from the {} sampler at latent temperature {}, decoded by "
+            "{} (temperature {}, top-k {}, top-p {}, rerank {}), judged by {}\n",
+            r.samples_per_label, f.sampler, r.latent_temperature >= 0 ? r.latent_temperature : 1.0,
+            r.decoding.method, r.temperature, r.decoding.top_k, r.decoding.top_p, r.decoding.rerank,
+            r.judge);
+      } else {
+        fmt::print("samples: {} per label from the {} sampler at temperature {}, judged by {}\n",
+                   r.samples_per_label, f.sampler,
+                   r.latent_temperature >= 0 ? r.latent_temperature : r.temperature, r.judge);
+      }
       fmt::print("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc",
                  f.text ? "d-2 ratio" : "diversity");
       for (size_t k = 0; k < f.labels.size(); ++k) {
