@@ -58,6 +58,33 @@ torch::Tensor judge_label_map(const std::vector<std::string>& model_labels,
   return torch::tensor(map, torch::kInt64);
 }
 
+void measure_transfer(ClassifierImpl& judge, const torch::Tensor& map, const data::Dataset& real,
+                      int64_t transfer_examples,
+                      const std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&,
+                                                        const torch::Tensor&)>& to_judge,
+                      FidelityResult& r) {
+  torch::NoGradGuard no_grad;
+  const int64_t l = map.size(0);
+  const int64_t m = std::min(transfer_examples, real.size());
+  r.transfer_count = 0;
+  r.transfer_accuracy = std::nan("");
+  if (m <= 0 || l < 2) return;
+  auto targets = torch::arange(l, torch::kInt64).unsqueeze(1);  // (L, 1)
+  int64_t correct = 0, total = 0;
+  for (int64_t s = 0; s < m; s += 200) {
+    const int64_t e = std::min(s + 200, m);
+    auto x = real.x.slice(0, s, e);
+    auto y = real.y.slice(0, s, e);
+    auto pred = predict(judge, to_judge(x, y, targets)).view({e - s, l});  // judge indices
+    auto want = map.unsqueeze(0).expand({e - s, l});  // the judge's index of each target
+    auto other = torch::arange(l, torch::kInt64).unsqueeze(0) != y.select(1, 0).unsqueeze(1);
+    correct += ((pred == want) & other).sum().item<int64_t>();
+    total += other.sum().item<int64_t>();
+  }
+  r.transfer_count = total;
+  if (total) r.transfer_accuracy = static_cast<double>(correct) / static_cast<double>(total);
+}
+
 FidelityResult measure_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
                                 const std::vector<std::string>& judge_labels,
                                 const data::Dataset& real, const models::LatentMixture& mixture,
@@ -114,25 +141,12 @@ FidelityResult measure_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
   r.diversity_ratio = ratio_count ? ratio_sum / static_cast<double>(ratio_count) : std::nan("");
 
   // Transfer: each example to every other label.
-  const int64_t m = std::min(opt.transfer_examples, real.size());
-  if (m > 0 && l > 1) {
-    auto targets = torch::arange(l, torch::kInt64).unsqueeze(1);  // (L, 1)
-    int64_t correct = 0, total = 0;
-    for (int64_t s = 0; s < m; s += 200) {
-      const int64_t e = std::min(s + 200, m);
-      auto x = real.x.slice(0, s, e);
-      auto y = real.y.slice(0, s, e);
-      auto out = serve::transfer(model, x, y, targets, mixture);       // (B, L, S...)
-      auto pred = predict(judge, out.flatten(0, 1)).view({e - s, l});  // judge indices
-      auto want = map.unsqueeze(0).expand({e - s, l});                 // judge index of target
-      auto other = torch::arange(l, torch::kInt64).unsqueeze(0) != y.select(1, 0).unsqueeze(1);
-      correct += ((pred == want) & other).sum().item<int64_t>();
-      total += other.sum().item<int64_t>();
-    }
-    r.transfer_count = total;
-    r.transfer_accuracy =
-        total ? static_cast<double>(correct) / static_cast<double>(total) : std::nan("");
-  }
+  measure_transfer(
+      judge, map, real, opt.transfer_examples,
+      [&](const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& targets) {
+        return serve::transfer(model, x, y, targets, mixture).flatten(0, 1);  // (B*L, S...)
+      },
+      r);
   return r;
 }
 

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,16 @@ double mean_pairwise_distance(const torch::Tensor& x);
 // ConfigError naming a label the judge does not know.
 torch::Tensor judge_label_map(const std::vector<std::string>& model_labels,
                               const std::vector<std::string>& judge_labels);
+
+// Transfer accuracy: the first transfer_examples examples of `real`, each moved to
+// every other label. to_judge(x (B, S...), y (B, K), targets (L, 1)) returns the
+// judge's input for the B*L transfers, source-major. Sets r.transfer_count and
+// r.transfer_accuracy (NaN when there is nothing to transfer).
+void measure_transfer(ClassifierImpl& judge, const torch::Tensor& map, const data::Dataset& real,
+                      int64_t transfer_examples,
+                      const std::function<torch::Tensor(const torch::Tensor&, const torch::Tensor&,
+                                                        const torch::Tensor&)>& to_judge,
+                      FidelityResult& r);
 
 struct FidelityOptions {
   int64_t samples_per_label = 100;

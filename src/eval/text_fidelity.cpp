@@ -117,26 +117,17 @@ FidelityResult measure_text_fidelity(models::CVAEImpl& model, ClassifierImpl& ju
   r.diversity_ratio = r.real_distinct_2 > 0 ? r.distinct_2 / r.real_distinct_2 : std::nan("");
 
   // Transfer: each real text to every other label.
-  const int64_t m = std::min(opt.transfer_examples, real.size());
-  if (m > 0 && l > 1) {
-    auto targets = torch::arange(l, torch::kInt64).unsqueeze(1);  // (L, 1)
-    int64_t correct = 0, total = 0;
-    for (int64_t s = 0; s < m; s += 200) {
-      const int64_t e = std::min(s + 200, m);
-      auto x = real.x.slice(0, s, e);
-      auto y = real.y.slice(0, s, e);
-      auto z = serve::transfer_latent(model, x, y, targets, mixture).first;  // (B*L, Z)
-      auto ids = serve::decode_text_reranked(
-          model, [&] { return z; }, targets.repeat({e - s, 1}), opt.decode, gen);
-      auto pred = predict(judge, for_judge(judge.config(), cfg.vocabulary, ids)).view({e - s, l});
-      auto want = map.unsqueeze(0).expand({e - s, l});
-      auto other = torch::arange(l, torch::kInt64).unsqueeze(0) != y.select(1, 0).unsqueeze(1);
-      correct += ((pred == want) & other).sum().item<int64_t>();
-      total += other.sum().item<int64_t>();
-    }
-    r.transfer_count = total;
-    r.transfer_accuracy = total ? share(correct, total) : std::nan("");
-  }
+  measure_transfer(
+      judge, map, real, opt.transfer_examples,
+      [&](const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& targets) {
+        auto z = serve::transfer_latent(model, x, y, targets, mixture).first;  // (B*L, Z)
+        auto dec = opt.decode;
+        if (dec.method != "sample") dec.rerank = 1;  // z is fixed: the candidates would agree
+        auto ids = serve::decode_text_reranked(
+            model, [&] { return z; }, targets.repeat({x.size(0), 1}), dec, gen);
+        return for_judge(judge.config(), cfg.vocabulary, ids);
+      },
+      r);
   return r;
 }
 

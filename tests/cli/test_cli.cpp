@@ -24,6 +24,8 @@
 namespace {
 
 namespace fs = std::filesystem;
+using cvae::testing::contains;
+using cvae::testing::describe;
 using cvae::testing::file_exists;
 using cvae::testing::read_bytes;
 using cvae::testing::RunResult;
@@ -37,15 +39,6 @@ constexpr int64_t kPad = 2;   // padding of the PNG grids
 constexpr int64_t kNTest = 90;
 
 int64_t grid_extent(int64_t tiles) { return tiles * kSize + (tiles + 1) * kPad; }
-
-std::string describe(const RunResult& r) {
-  return "exit code " + std::to_string(r.code) + "\n--- stdout ---\n" + r.out +
-         "\n--- stderr ---\n" + r.err;
-}
-
-bool contains(const std::string& s, const std::string& needle) {
-  return s.find(needle) != std::string::npos;
-}
 
 // The options every training run here shares: a small, quick, deterministic model.
 Args train_args(const std::string& data, const std::string& out, int epochs) {

@@ -13,21 +13,14 @@
 
 namespace {
 
+using cvae::testing::contains;
+using cvae::testing::describe;
 using cvae::testing::file_exists;
 using cvae::testing::read_bytes;
 using cvae::testing::RunResult;
 using cvae::testing::TempDir;
 using cvae::testing::write_bytes;
 using Args = std::vector<std::string>;
-
-std::string describe(const RunResult& r) {
-  return "exit code " + std::to_string(r.code) + "\n--- stdout ---\n" + r.out +
-         "\n--- stderr ---\n" + r.err;
-}
-
-bool contains(const std::string& s, const std::string& needle) {
-  return s.find(needle) != std::string::npos;
-}
 
 std::vector<std::string> lines_of(const std::string& s) {
   std::vector<std::string> out;

@@ -342,6 +342,15 @@ TrainRequest toy_text_train_request(const std::string& data, const std::string& 
   return r;
 }
 
+std::string describe(const RunResult& r) {
+  return "exit code " + std::to_string(r.code) + "\n--- stdout ---\n" + r.out +
+         "\n--- stderr ---\n" + r.err;
+}
+
+bool contains(const std::string& s, const std::string& needle) {
+  return s.find(needle) != std::string::npos;
+}
+
 std::string read_bytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return std::string();

@@ -90,6 +90,11 @@ struct RunResult {
   std::string out, err;
 };
 
+// "exit code N", then the child's stdout and stderr: for test failure messages.
+std::string describe(const RunResult& r);
+// Whether needle occurs in s.
+bool contains(const std::string& s, const std::string& needle);
+
 // Runs the cvae binary with args (no shell) and waits for it, capturing stdout and
 // stderr separately. stdin is /dev/null. After timeout_s seconds the child is
 // SIGKILLed (code 137) and err ends with a line saying so.
