@@ -57,15 +57,24 @@ struct TrainResult {
 TrainResult train(const TrainRequest& req);
 
 // ---- generate --------------------------------------------------------------
-// How text models turn a latent code into words (serve/text_decode.h).
+// Defaults of sampling that depend on the modality (measured: docs/models.md, docs/text.md).
+// Images: z from the sampler at latent temperature 1.4, each sample the best of 16 by the
+// model's own label posterior; text: latent temperature 1, softmax temperature 1, best of 8.
+inline constexpr double kImageLatentTemperature = 1.4;
+inline constexpr int64_t kImageCandidates = 16;
+inline constexpr int64_t kTextCandidates = 8;
+// How text models turn a latent code into words (serve/text_decode.h), and the
+// reranking of candidates, which images use too.
 // Defaults from the measurements in docs/text.md.
 struct TextDecoding {
   std::string method = "sample";  // greedy | sample | beam
   int64_t top_k = 0;              // sample: only the k most likely tokens (0 = all)
   double top_p = 0.9;             // sample: nucleus mass
   int64_t beam = 5;               // beam: width
-  int64_t rerank = 8;             // candidates per generated text; the one the model itself
-                                  //   most assigns to the requested label is kept (1 = off)
+  // Candidates per generated example (text and images): the one the model itself
+  // most assigns to the requested label is kept (1 = off; -1 = auto: kTextCandidates for
+  // text, kImageCandidates for images).
+  int64_t rerank = -1;
 };
 
 struct GenerateRequest {
@@ -74,7 +83,8 @@ struct GenerateRequest {
   int64_t n = 10;                             // samples per label
   // Images: the scale of the sampler's standard deviation. Text: the softmax
   // temperature of --decode sample (the latent scale is latent_temperature).
-  double temperature = 1.0;
+  // < 0 = auto: images kImageLatentTemperature, text 1.
+  double temperature = -1;
   double latent_temperature = -1;  // scale of the sampler's standard deviation (< 0: images
                                    //   use temperature, text 1)
   std::string sampler = "auto";    // auto | prior | gmm (see serve::choose_sampler)
@@ -115,7 +125,7 @@ struct EvalRequest {
   std::string judge;  // classifier file from cvae classifier train ("" = skip)
   int64_t samples_per_label = 100;
   std::string sampler = "auto";
-  double temperature = 1.0;          // as GenerateRequest::temperature
+  double temperature = -1;           // as GenerateRequest::temperature
   double latent_temperature = -1;    // as GenerateRequest::latent_temperature
   TextDecoding decoding;             // text models: how samples are decoded
   int64_t transfer_examples = 1000;  // 0 = skip transfer accuracy
@@ -133,7 +143,10 @@ struct FidelityResult {
   double transfer_accuracy = std::nan("");  // share of transfers assigned to the target label
   int64_t transfer_count = 0;
   int64_t samples = 0;
-  std::string sampler;  // the sampler used (prior or gmm)
+  std::string sampler;               // the sampler used (prior or gmm)
+  double latent_temperature = 1.0;   // the sampler's temperature used
+  double softmax_temperature = 1.0;  // text: the decoding temperature used
+  int64_t candidates = 1;            // each sample the best of this many
   // Text models (diversity_ratio is then distinct_2 / real_distinct_2):
   bool text = false;
   // Distinct n-grams / all n-grams (Li et al. 2016) of the generated texts and of

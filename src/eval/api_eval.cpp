@@ -38,11 +38,11 @@ EvalResult evaluate(const EvalRequest& req) {
     throw ConfigError(fmt::format("--samples-per-label out of range (got {} vs expected 2..10000)",
                                   req.samples_per_label));
   }
-  if (req.latent_temperature >= 0 && req.latent_temperature > 100) {
+  if (!(req.latent_temperature < 0 || req.latent_temperature <= 100)) {
     throw ConfigError(fmt::format("--latent-temperature out of range (got {} vs expected 0..100)",
                                   req.latent_temperature));
   }
-  if (!(req.temperature >= 0 && req.temperature <= 100)) {
+  if (!(req.temperature == -1 || (req.temperature >= 0 && req.temperature <= 100))) {
     throw ConfigError(
         fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
   }
@@ -90,8 +90,8 @@ EvalResult evaluate(const EvalRequest& req) {
     dopt.top_k = req.decoding.top_k;
     dopt.top_p = req.decoding.top_p;
     dopt.beam = req.decoding.beam;
-    dopt.rerank = req.decoding.rerank;
-    dopt.temperature = req.temperature;
+    dopt.rerank = req.decoding.rerank < 0 ? kTextCandidates : req.decoding.rerank;
+    dopt.temperature = req.temperature >= 0 ? req.temperature : 1.0;
     dopt.validate();
   }
   if (!req.judge.empty()) {
@@ -181,14 +181,26 @@ EvalResult evaluate(const EvalRequest& req) {
     opt.transfer_examples = req.transfer_examples;
     r.fidelity = eval::measure_text_fidelity(*model, *judge, d, for_judge, info.train_sequences,
                                              mixture, opt, gen);
+    r.fidelity.latent_temperature = opt.latent_temperature;
+    r.fidelity.softmax_temperature = dopt.temperature;
+    r.fidelity.candidates = dopt.rerank;
     r.has_fidelity = true;
   } else if (judge) {
     eval::FidelityOptions opt;
     opt.samples_per_label = req.samples_per_label;
-    opt.temperature = req.latent_temperature >= 0 ? req.latent_temperature : req.temperature;
+    opt.temperature = req.latent_temperature >= 0 ? req.latent_temperature
+                      : req.temperature >= 0      ? req.temperature
+                                                  : kImageLatentTemperature;
+    opt.candidates = req.decoding.rerank < 0 ? kImageCandidates : req.decoding.rerank;
+    if (opt.candidates > 1000) {
+      throw ConfigError(
+          fmt::format("--rerank out of range (got {} vs expected 1..1000)", opt.candidates));
+    }
     opt.transfer_examples = req.transfer_examples;
     r.fidelity = eval::measure_fidelity(*model, *judge, judge_info.config.condition.labels, d,
                                         mixture, opt, gen);
+    r.fidelity.latent_temperature = opt.temperature;
+    r.fidelity.candidates = opt.candidates;
     r.has_fidelity = true;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -229,7 +241,9 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
     };
     j["judge"] = req.judge;
     j["sampler"] = f.sampler;
-    j["temperature"] = req.temperature;
+    j["temperature"] = f.text ? f.softmax_temperature : f.latent_temperature;
+    j["latent_temperature"] = f.latent_temperature;
+    j["candidates"] = f.candidates;
     j["samples_per_label"] = req.samples_per_label;
     j["labels"] = f.labels;
     j["cond_accuracy"] = num(f.cond_accuracy);

@@ -115,7 +115,8 @@ FidelityResult measure_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
     std::vector<torch::Tensor> parts;  // in chunks, so decoder activations stay small
     for (int64_t done = 0; done < opt.samples_per_label; done += 1000) {
       const int64_t m = std::min<int64_t>(1000, opt.samples_per_label - done);
-      parts.push_back(serve::sample(model, row, m, opt.temperature, gen, false, mixture));
+      parts.push_back(
+          serve::sample(model, row, m, opt.temperature, gen, false, mixture, opt.candidates));
     }
     auto x = torch::cat(parts, 0);
     auto pred = predict(judge, x);

@@ -44,6 +44,7 @@ void measure_transfer(ClassifierImpl& judge, const torch::Tensor& map, const dat
 struct FidelityOptions {
   int64_t samples_per_label = 100;
   double temperature = 1.0;
+  int64_t candidates = 1;  // each sample the best of this many (serve::best_of)
   int64_t transfer_examples = 1000;
 };
 

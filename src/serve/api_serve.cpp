@@ -24,7 +24,8 @@ namespace {
 
 void check_temperature(double t) {
   if (!(t >= 0 && t <= 100)) {
-    throw ConfigError(fmt::format("--temperature out of range (got {} vs expected 0..100)", t));
+    throw ConfigError(
+        fmt::format("--temperature out of range (got {} vs expected 0..100, or -1 = auto)", t));
   }
 }
 
@@ -35,13 +36,20 @@ void check_image_model(const ModelConfig& cfg, const std::string& what) {
   }
 }
 
+void check_rerank(int64_t r) {
+  if (r < 1 || r > 1000) {
+    throw ConfigError(
+        fmt::format("--rerank out of range (got {} vs expected 1..1000, or -1 = auto)", r));
+  }
+}
+
 serve::DecodeOptions decode_options(const TextDecoding& d, double temperature) {
   serve::DecodeOptions o;
   o.method = d.method;
   o.top_k = d.top_k;
   o.top_p = d.top_p;
   o.beam = d.beam;
-  o.rerank = d.rerank;
+  o.rerank = d.rerank < 0 ? kTextCandidates : d.rerank;
   o.temperature = temperature;
   o.validate();
   return o;
@@ -84,7 +92,8 @@ GenerateResult generate(const GenerateRequest& req) {
     throw ConfigError(
         fmt::format("unknown --format (got '{}' vs expected auto, png, idx or tsv)", req.format));
   }
-  if (req.latent_temperature >= 0) check_temperature(req.latent_temperature);
+  if (!(req.latent_temperature < 0)) check_temperature(req.latent_temperature);  // NaN too
+  if (req.temperature != -1) check_temperature(req.temperature);                 // -1 = auto
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
@@ -94,13 +103,15 @@ GenerateResult generate(const GenerateRequest& req) {
     throw ConfigError(fmt::format("--format {} does not fit this {} model (expected {})", format,
                                   text ? "text" : "image", text ? "tsv" : "png or idx"));
   }
-  const double latent_t =
-      req.latent_temperature >= 0 ? req.latent_temperature : (text ? 1.0 : req.temperature);
+  const double latent_t = req.latent_temperature >= 0 ? req.latent_temperature
+                          : text                      ? 1.0
+                          : req.temperature >= 0      ? req.temperature
+                                                      : kImageLatentTemperature;
   serve::DecodeOptions dopt;
   if (text) {
-    dopt = decode_options(req.decoding, req.temperature);
+    dopt = decode_options(req.decoding, req.temperature >= 0 ? req.temperature : 1.0);
   } else {
-    check_temperature(req.temperature);
+    check_temperature(latent_t);
   }
   const auto& conds = info.model.conditions;
   auto rows = data::parse_labels(conds, req.labels);
@@ -125,7 +136,10 @@ GenerateResult generate(const GenerateRequest& req) {
     }
     return res;
   }
-  auto images = serve::sample(*model, rows, req.n, latent_t, gen, req.sample_pixels, mixture);
+  const int64_t candidates = req.decoding.rerank < 0 ? kImageCandidates : req.decoding.rerank;
+  check_rerank(candidates);
+  auto images =
+      serve::sample(*model, rows, req.n, latent_t, gen, req.sample_pixels, mixture, candidates);
   res.count = images.size(0);
   const std::string out = req.out.empty() ? "samples.png" : req.out;
   core::create_parent_dirs(out);

@@ -56,16 +56,43 @@ torch::Tensor sample_latent(models::CVAEImpl& model, const torch::Tensor& rows, 
 
 torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
                      double temperature, at::Generator& gen, bool sample_pixels,
-                     const models::LatentMixture& mixture) {
+                     const models::LatentMixture& mixture, int64_t candidates) {
   torch::NoGradGuard no_grad;
   const int64_t total = rows.size(0) * n;
-  auto z = sample_latent(model, rows, n, temperature, gen, mixture);  // (N, Z)
-  auto c =
-      data::encode_conditions(model.config().conditions, rows.repeat_interleave(n, 0));  // (N, C)
-  if (!sample_pixels) return decode_mean(model, z, c);
-  auto shape = model.config().input_shape;
-  shape.insert(shape.begin(), total);
-  return model.likelihood().sample(model.decode(z, c), gen).reshape(shape);
+  auto rows_n = rows.repeat_interleave(n, 0);                           // (N, K)
+  auto c = data::encode_conditions(model.config().conditions, rows_n);  // (N, C)
+  auto draw = [&] {
+    auto z = sample_latent(model, rows, n, temperature, gen, mixture);  // (N, Z)
+    if (!sample_pixels) return decode_mean(model, z, c);
+    auto shape = model.config().input_shape;
+    shape.insert(shape.begin(), total);
+    return model.likelihood().sample(model.decode(z, c), gen).reshape(shape);
+  };
+  return best_of(model, draw, rows_n, candidates);
+}
+
+torch::Tensor best_of(models::CVAEImpl& model, const std::function<torch::Tensor()>& draw,
+                      const torch::Tensor& target_rows, int64_t candidates) {
+  if (candidates <= 1) return draw();
+  torch::NoGradGuard no_grad;
+  auto all = data::parse_labels(model.config().conditions, {"all"});   // (L, K)
+  auto match = (target_rows.unsqueeze(1) == all.unsqueeze(0)).all(2);  // (N, L)
+  auto column = match.to(torch::kInt64).argmax(1, /*keepdim=*/true);   // (N, 1)
+  torch::Tensor best, best_score;
+  for (int64_t r = 0; r < candidates; ++r) {
+    auto x = draw();
+    auto score = label_log_posterior(model, x).gather(1, column).squeeze(1);  // (N,)
+    if (!best.defined()) {
+      best = x, best_score = score;
+      continue;
+    }
+    auto better = score > best_score;
+    auto shape = std::vector<int64_t>(static_cast<size_t>(x.dim()), 1);
+    shape[0] = x.size(0);
+    best = torch::where(better.view(shape), x, best);
+    best_score = torch::where(better, score, best_score);
+  }
+  return best;
 }
 
 torch::Tensor transfer(models::CVAEImpl& model, const torch::Tensor& x, const torch::Tensor& y,

@@ -6,6 +6,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -29,10 +30,18 @@ torch::Tensor sample_latent(models::CVAEImpl& model, const torch::Tensor& rows, 
                             const models::LatentMixture& mixture);
 
 // Draws n samples per label row: z from sample_latent, x = mean (or a draw) of
-// p(x | z, c). rows (M, K) label indices -> (M*n, S...), label-major.
+// p(x | z, c). rows (M, K) label indices -> (M*n, S...), label-major. With
+// candidates > 1, each sample is the best of that many (best_of).
 torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
                      double temperature, at::Generator& gen, bool sample_pixels,
-                     const models::LatentMixture& mixture = {});
+                     const models::LatentMixture& mixture = {}, int64_t candidates = 1);
+
+// Calls draw() `candidates` times (each call: one example per row of
+// target_rows (N, K), as (N, S...)) and keeps, per row, the candidate with the
+// highest log p(row | x) under the model (label_log_posterior): the model's own
+// reading of which label an example carries, no outside classifier.
+torch::Tensor best_of(models::CVAEImpl& model, const std::function<torch::Tensor()>& draw,
+                      const torch::Tensor& target_rows, int64_t candidates);
 
 // Decodes z with conditions c and returns images in [0, 1]: z (N, Z), c (N, C) -> (N, S...)
 torch::Tensor decode_mean(models::CVAEImpl& model, const torch::Tensor& z, const torch::Tensor& c);

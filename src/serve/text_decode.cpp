@@ -154,26 +154,9 @@ torch::Tensor decode_text_reranked(models::CVAEImpl& model,
                                    const torch::Tensor& target_rows, const DecodeOptions& opt,
                                    at::Generator& gen) {
   opt.validate();
-  torch::NoGradGuard no_grad;
-  const auto& conds = model.config().conditions;
-  auto c = data::encode_conditions(conds, target_rows);
-  if (opt.rerank == 1) return decode_text(model, draw_z(), c, opt, gen);
-  auto all = data::parse_labels(conds, {"all"});                       // (L, K)
-  auto match = (target_rows.unsqueeze(1) == all.unsqueeze(0)).all(2);  // (N, L)
-  auto column = match.to(torch::kInt64).argmax(1, /*keepdim=*/true);   // (N, 1)
-  torch::Tensor best, best_score;
-  for (int64_t r = 0; r < opt.rerank; ++r) {
-    auto ids = decode_text(model, draw_z(), c, opt, gen);
-    auto score = label_log_posterior(model, ids).gather(1, column).squeeze(1);  // (N,)
-    if (!best.defined()) {
-      best = ids, best_score = score;
-    } else {
-      auto better = score > best_score;
-      best = torch::where(better.unsqueeze(1), ids, best);
-      best_score = torch::where(better, score, best_score);
-    }
-  }
-  return best;
+  auto c = data::encode_conditions(model.config().conditions, target_rows);
+  return best_of(
+      model, [&] { return decode_text(model, draw_z(), c, opt, gen); }, target_rows, opt.rerank);
 }
 
 torch::Tensor sample_text(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,

@@ -854,7 +854,7 @@ TEST_F(CliBadInput, GenerateOptionsOutOfRange) {
   };
   EXPECT_TRUE(CleanError(gen({"-n", "0"}), {"-n", "0"}));
   EXPECT_TRUE(CleanError(gen({"-n", "-3"}), {"-n", "-3"}));
-  EXPECT_TRUE(CleanError(gen({"--temperature", "-1"}), {"--temperature", "-1"}));
+  EXPECT_TRUE(CleanError(gen({"--temperature", "-2"}), {"--temperature", "-2"}));
   EXPECT_TRUE(CleanError(gen({"--temperature", "nan"}), {"--temperature"}));
   EXPECT_TRUE(UsageError(gen({"--format", "jpeg"}), {"--format", "jpeg"}));
   EXPECT_FALSE(file_exists(png));
@@ -1234,7 +1234,7 @@ INSTANTIATE_TEST_SUITE_P(
                   "--top-k",
                   "--beam",
                   "--rerank",
-                  "=8"}},
+                  "=-1"}},
         HelpCase{"eval",
                  {"--model", "--data", "--iw-samples", "=-1", "--split", "=test", "--json",
                   "--judge", "--samples-per-label", "=100", "--transfer-examples"}},

@@ -42,7 +42,7 @@ void add_eval(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "prior", "gmm"}));
   sub->add_option("--temperature", r.temperature,
                   "With --judge: images: sampler temperature; text: softmax temperature of "
-                  "--decode sample")
+                  "--decode sample (-1 = images 1.4, text 1)")
       ->capture_default_str();
   sub->add_option("--latent-temperature", r.latent_temperature,
                   "With --judge: sampler temperature (default: images --temperature, text 1)");
@@ -77,14 +77,14 @@ void add_eval(CLI::App& app) {
       if (f.text) {
         fmt::print(
             "samples: {} per label from the {} sampler at latent temperature {}, decoded by "
-            "{} (temperature {}, top-k {}, top-p {}, rerank {}), judged by {}\n",
-            r.samples_per_label, f.sampler, r.latent_temperature >= 0 ? r.latent_temperature : 1.0,
-            r.decoding.method, r.temperature, r.decoding.top_k, r.decoding.top_p, r.decoding.rerank,
-            r.judge);
+            "{} (temperature {}, top-k {}, top-p {}), each the best of {}; judged by {}\n",
+            r.samples_per_label, f.sampler, f.latent_temperature, r.decoding.method,
+            f.softmax_temperature, r.decoding.top_k, r.decoding.top_p, f.candidates, r.judge);
       } else {
-        fmt::print("samples: {} per label from the {} sampler at temperature {}, judged by {}\n",
-                   r.samples_per_label, f.sampler,
-                   r.latent_temperature >= 0 ? r.latent_temperature : r.temperature, r.judge);
+        fmt::print(
+            "samples: {} per label from the {} sampler at temperature {}, each the best of {}; "
+            "judged by {}\n",
+            r.samples_per_label, f.sampler, f.latent_temperature, f.candidates, r.judge);
       }
       fmt::print("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc",
                  f.text ? "d-2 ratio" : "diversity");

@@ -17,7 +17,7 @@ void add_generate(CLI::App& app) {
   sub->add_option("-n,--count", r->n, "Samples per label")->capture_default_str();
   sub->add_option("--temperature", r->temperature,
                   "Images: scale of the sampler's standard deviation. Text: softmax temperature "
-                  "of --decode sample")
+                  "of --decode sample (-1 = images 1.4, text 1)")
       ->capture_default_str();
   sub->add_option("--latent-temperature", r->latent_temperature,
                   "Scale of the sampler's standard deviation (default: images --temperature, "

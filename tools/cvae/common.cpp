@@ -42,8 +42,8 @@ void add_decoding(CLI::App& sub, TextDecoding& d) {
       ->capture_default_str();
   sub.add_option("--beam", d.beam, "Text, --decode beam: beam width")->capture_default_str();
   sub.add_option("--rerank", d.rerank,
-                 "Text: candidates drawn per text; the one the model itself most assigns to the "
-                 "requested label is kept (1 = off)")
+                 "Candidates per sample (text and images); the one the model itself most "
+                 "assigns to the requested label is kept (1 = off; -1 = 8 for text, 1 for images)")
       ->capture_default_str();
 }
 
