@@ -43,8 +43,8 @@ EvalResult evaluate(const EvalRequest& req) {
                                   req.latent_temperature));
   }
   if (!(req.temperature == -1 || (req.temperature >= 0 && req.temperature <= 100))) {
-    throw ConfigError(
-        fmt::format("--temperature out of range (got {} vs expected 0..100)", req.temperature));
+    throw ConfigError(fmt::format(
+        "--temperature out of range (got {} vs expected 0..100, or -1 = auto)", req.temperature));
   }
   if (req.transfer_examples < 0) {
     throw ConfigError(fmt::format("--transfer-examples out of range (got {} vs expected >= 0)",
@@ -192,7 +192,7 @@ EvalResult evaluate(const EvalRequest& req) {
                       : req.temperature >= 0      ? req.temperature
                                                   : kImageLatentTemperature;
     opt.candidates = req.decoding.rerank < 0 ? kImageCandidates : req.decoding.rerank;
-    if (opt.candidates > 1000) {
+    if (opt.candidates < 1 || opt.candidates > 1000) {
       throw ConfigError(
           fmt::format("--rerank out of range (got {} vs expected 1..1000)", opt.candidates));
     }
