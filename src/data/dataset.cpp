@@ -12,6 +12,7 @@
 #include "cvae/errors.h"
 #include "data/idx.h"
 #include "data/image_folder.h"
+#include "data/text.h"
 
 namespace fs = std::filesystem;
 
@@ -29,28 +30,10 @@ bool is_dir(const fs::path& p) {
   return fs::is_directory(p, ec);
 }
 
-bool valid_utf8(const std::string& s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    int extra = c < 0x80           ? 0
-                : (c >> 5) == 0x6  ? 1
-                : (c >> 4) == 0xe  ? 2
-                : (c >> 3) == 0x1e ? 3
-                                   : -1;
-    if (extra < 0 || (extra > 0 && i + static_cast<size_t>(extra) >= s.size())) return false;
-    for (int k = 1; k <= extra; ++k) {
-      if ((static_cast<unsigned char>(s[i + static_cast<size_t>(k)]) >> 6) != 0x2) return false;
-    }
-    i += static_cast<size_t>(extra) + 1;
-  }
-  return true;
-}
-
 // Label names end up in the model file's JSON header and on the terminal.
 void check_label_names(const std::vector<std::string>& names, const std::string& source) {
   for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i].empty() || !valid_utf8(names[i])) {
+    if (names[i].empty() || !is_valid_utf8(names[i])) {
       throw DataError(fmt::format(
           "'{}': label {} has an empty or invalid UTF-8 name (expected UTF-8 text)", source, i));
     }

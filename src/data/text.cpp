@@ -506,12 +506,16 @@ const std::vector<std::string>& Vocabulary::tokens() const { return tokens_; }
 
 EncodedText encode_text(const Vocabulary& vocab, const std::string& text, int64_t max_tokens,
                         bool lowercase) {
+  return encode_words(vocab, split_words(text, lowercase), max_tokens);
+}
+
+EncodedText encode_words(const Vocabulary& vocab, const std::vector<std::string>& words,
+                         int64_t max_tokens) {
   if (max_tokens < 2) {
     throw DataError(fmt::format(
         "max_tokens is {} (got {} vs expected >= 2: at least one word and the end token)",
         max_tokens, max_tokens));
   }
-  const std::vector<std::string> words = split_words(text, lowercase);
   const size_t keep = std::min(words.size(), static_cast<size_t>(max_tokens - 1));
   EncodedText e;
   e.ids.assign(static_cast<size_t>(max_tokens), Vocabulary::kPad);

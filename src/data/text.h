@@ -119,6 +119,9 @@ struct EncodedText {
 // (length 1). Throws DataError when max_tokens < 2.
 EncodedText encode_text(const Vocabulary& vocab, const std::string& text, int64_t max_tokens,
                         bool lowercase = true);
+// The same for words already split (split_words).
+EncodedText encode_words(const Vocabulary& vocab, const std::vector<std::string>& words,
+                         int64_t max_tokens);
 
 // Ids back to text: reads ids up to the first kEos or kPad (not included), skips kBos, writes
 // kUnk as "<unk>", and joins the tokens with join_words. Throws DataError for an id outside

@@ -49,6 +49,19 @@ std::string split_file(const std::string& path, const std::string& split) {
   return test.string();
 }
 
+// Token ids of texts already split into words: (N, T) int64 (data/text.h's
+// truncation rule).
+torch::Tensor ids_tensor(const Vocabulary& vocab,
+                         const std::vector<std::vector<std::string>>& words, int64_t t) {
+  auto x = torch::empty({static_cast<int64_t>(words.size()), t}, torch::kInt64);
+  int64_t* p = x.data_ptr<int64_t>();
+  for (const auto& w : words) {
+    const EncodedText e = encode_words(vocab, w, t);
+    p = std::copy(e.ids.begin(), e.ids.end(), p);
+  }
+  return x;
+}
+
 }  // namespace
 
 bool is_text_data(const DataConfig& cfg) {
@@ -86,52 +99,42 @@ Dataset load_text_dataset(const DataConfig& cfg, const std::string& split) {
   }
   std::vector<std::string> labels(label_set.begin(), label_set.end());
 
-  Vocabulary vocab;
-  int64_t t = cfg.max_tokens;
-  if (cfg.vocabulary.empty()) {
-    std::vector<std::vector<std::string>> words;
-    words.reserve(rows.size());
-    int64_t longest = 0;
-    for (const auto& r : rows) {
-      words.push_back(split_words(r.text, true));
-      longest = std::max<int64_t>(longest, static_cast<int64_t>(words.back().size()));
-    }
-    vocab = Vocabulary::build(words, cfg.min_count);
-    t = std::min<int64_t>(cfg.max_tokens, longest + 1);
-  } else {
-    vocab = Vocabulary(cfg.vocabulary);
+  std::vector<std::vector<std::string>> words;  // each text split once
+  words.reserve(rows.size());
+  int64_t longest = 0;
+  for (const auto& r : rows) {
+    words.push_back(split_words(r.text, true));
+    longest = std::max<int64_t>(longest, static_cast<int64_t>(words.back().size()));
   }
-  const auto n = static_cast<int64_t>(rows.size());
+  const bool build = cfg.vocabulary.empty();
+  const Vocabulary vocab =
+      build ? Vocabulary::build(words, cfg.min_count) : Vocabulary(cfg.vocabulary);
+  const int64_t t = build ? std::min<int64_t>(cfg.max_tokens, longest + 1) : cfg.max_tokens;
   Dataset d;
   d.source = file;
   d.conditions = {ConditionSpec{"label", "categorical", labels}};
   d.vocabulary = vocab.tokens();
-  d.x = torch::empty({n, t}, torch::kInt64);
-  d.y = torch::empty({n, 1}, torch::kInt64);
-  auto xa = d.x.accessor<int64_t, 2>();
+  d.x = ids_tensor(vocab, words, t);
+  d.y = torch::empty({static_cast<int64_t>(rows.size()), 1}, torch::kInt64);
   auto ya = d.y.accessor<int64_t, 2>();
-  for (int64_t i = 0; i < n; ++i) {
-    const auto& r = rows[static_cast<size_t>(i)];
-    const EncodedText e = encode_text(vocab, r.text, t, true);
-    for (int64_t j = 0; j < t; ++j) xa[i][j] = e.ids[static_cast<size_t>(j)];
-    ya[i][0] = std::lower_bound(labels.begin(), labels.end(), r.label) - labels.begin();
+  for (size_t i = 0; i < rows.size(); ++i) {
+    ya[static_cast<int64_t>(i)][0] =
+        std::lower_bound(labels.begin(), labels.end(), rows[i].label) - labels.begin();
   }
   return d;
 }
 
 torch::Tensor encode_texts(const std::vector<std::string>& vocabulary,
                            const std::vector<std::string>& texts, int64_t t) {
-  const Vocabulary vocab(vocabulary);
-  auto x = torch::empty({static_cast<int64_t>(texts.size()), t}, torch::kInt64);
-  auto xa = x.accessor<int64_t, 2>();
+  std::vector<std::vector<std::string>> words;
+  words.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
     if (!is_valid_utf8(texts[i])) {
       throw DataError(fmt::format("text {} is not valid UTF-8 (expected UTF-8 text)", i + 1));
     }
-    const EncodedText e = encode_text(vocab, texts[i], t, true);
-    for (int64_t j = 0; j < t; ++j) xa[static_cast<int64_t>(i)][j] = e.ids[static_cast<size_t>(j)];
+    words.push_back(split_words(texts[i], true));
   }
-  return x;
+  return ids_tensor(Vocabulary(vocabulary), words, t);
 }
 
 std::vector<std::string> decode_texts(const std::vector<std::string>& vocabulary,

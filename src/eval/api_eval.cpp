@@ -10,12 +10,14 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "data/text.h"
 #include "eval/classifier.h"
 #include "eval/fidelity.h"
 #include "eval/metrics.h"
 #include "eval/text_fidelity.h"
 #include "models/model_file.h"
 #include "serve/serve.h"
+#include "serve/text_decode.h"
 
 namespace cvae {
 
@@ -38,14 +40,6 @@ EvalResult evaluate(const EvalRequest& req) {
     throw ConfigError(fmt::format("--samples-per-label out of range (got {} vs expected 2..10000)",
                                   req.samples_per_label));
   }
-  if (!(req.latent_temperature < 0 || req.latent_temperature <= 100)) {
-    throw ConfigError(fmt::format("--latent-temperature out of range (got {} vs expected 0..100)",
-                                  req.latent_temperature));
-  }
-  if (!(req.temperature == -1 || (req.temperature >= 0 && req.temperature <= 100))) {
-    throw ConfigError(fmt::format(
-        "--temperature out of range (got {} vs expected 0..100, or -1 = auto)", req.temperature));
-  }
   if (req.transfer_examples < 0) {
     throw ConfigError(fmt::format("--transfer-examples out of range (got {} vs expected >= 0)",
                                   req.transfer_examples));
@@ -57,25 +51,21 @@ EvalResult evaluate(const EvalRequest& req) {
   data::Dataset d = data::load_dataset(
       data::data_config_for_model(req.data, info.model.input_shape, info.model.vocabulary),
       req.split == "test" ? "test" : "train");
-  data::check_compatible(d, info.model.input_shape, info.model.conditions);
-  if (req.split != "test") {
-    // The same validation split as training used.
-    auto [train, val] = data::split_validation(d, info.train.val_fraction, info.train.seed);
-    d = req.split == "val" ? val : train;
-    if (d.size() == 0)
-      throw ConfigError("the model was trained without a validation split (--val-fraction 0)");
-  }
-  if (req.limit > 0 && req.limit < d.size()) d = d.subset(torch::arange(req.limit, torch::kInt64));
-  // The rows of the split, for data read a second time (the text judge's encoding).
+  // The examples of the split (val: the validation part training held out), at
+  // most --limit; applied to the data as the model reads it and as a text judge does.
   auto pick_rows = [&](data::Dataset all) {
     if (req.split != "test") {
       auto [train, val] = data::split_validation(all, info.train.val_fraction, info.train.seed);
       all = req.split == "val" ? val : train;
+      if (all.size() == 0)
+        throw ConfigError("the model was trained without a validation split (--val-fraction 0)");
     }
     if (req.limit > 0 && req.limit < all.size())
       all = all.subset(torch::arange(req.limit, torch::kInt64));
     return all;
   };
+  data::check_compatible(d, info.model.input_shape, info.model.conditions);
+  d = pick_rows(d);
   model->likelihood().check_support(d.x, d.source);
   // Fail on a bad judge or sampler before the long likelihood evaluation.
   eval::Classifier judge{nullptr};
@@ -84,16 +74,8 @@ EvalResult evaluate(const EvalRequest& req) {
   const bool text = model->is_text();
   const int64_t iw_k = req.iw_samples >= 0 ? req.iw_samples : text ? 100 : 1000;
   data::Dataset for_judge;  // text: the split encoded for the judge
-  serve::DecodeOptions dopt;
-  if (text) {
-    dopt.method = req.decoding.method;
-    dopt.top_k = req.decoding.top_k;
-    dopt.top_p = req.decoding.top_p;
-    dopt.beam = req.decoding.beam;
-    dopt.rerank = req.decoding.rerank < 0 ? kTextCandidates : req.decoding.rerank;
-    dopt.temperature = req.temperature >= 0 ? req.temperature : 1.0;
-    dopt.validate();
-  }
+  const serve::Sampling sampling =
+      serve::resolve_sampling(text, req.temperature, req.latent_temperature, req.decoding);
   if (!req.judge.empty()) {
     judge = eval::load_classifier(req.judge, &judge_info);
     if (text != !judge_info.config.vocabulary.empty()) {
@@ -138,9 +120,8 @@ EvalResult evaluate(const EvalRequest& req) {
     auto terms = models::elbo_loss(*model, x, c, eps, 1.0);
     recon += terms.loss_recon.sum().item<double>();
     kl += terms.loss_kl.sum().item<double>();
-    auto [mu, logvar] = model->encode(x, c);
-    kl_dim += model->kl_per_dim(mu, logvar, c).sum(0).to(torch::kFloat64);
-    mus.push_back(mu);
+    kl_dim += terms.kl_per_dim.sum(0).to(torch::kFloat64);
+    mus.push_back(terms.mu);
     if (iw_k > 0) {
       for (int64_t s = start; s < end; s += iw_batch) {
         const int64_t e = std::min(s + iw_batch, end);
@@ -163,7 +144,7 @@ EvalResult evaluate(const EvalRequest& req) {
   r.iw_nll = iw_k > 0 ? iw / n : std::nan("");
   r.active_units = eval::active_units(torch::cat(mus, 0));
   if (text) {
-    r.tokens = (d.x != 0).sum().item<int64_t>();
+    r.tokens = (d.x != data::Vocabulary::kPad).sum().item<int64_t>();
     const double nll = iw_k > 0 ? iw : recon + kl;
     r.perplexity = std::exp(nll / static_cast<double>(std::max<int64_t>(1, r.tokens)));
   }
@@ -176,32 +157,26 @@ EvalResult evaluate(const EvalRequest& req) {
   if (judge && text) {
     eval::TextFidelityOptions opt;
     opt.samples_per_label = req.samples_per_label;
-    opt.latent_temperature = req.latent_temperature >= 0 ? req.latent_temperature : 1.0;
-    opt.decode = dopt;
+    opt.latent_temperature = sampling.latent_temperature;
+    opt.decode = sampling.decode;
     opt.transfer_examples = req.transfer_examples;
     r.fidelity = eval::measure_text_fidelity(*model, *judge, d, for_judge, info.train_sequences,
                                              mixture, opt, gen);
-    r.fidelity.latent_temperature = opt.latent_temperature;
-    r.fidelity.softmax_temperature = dopt.temperature;
-    r.fidelity.candidates = dopt.rerank;
+    r.fidelity.softmax_temperature = sampling.decode.temperature;
     r.has_fidelity = true;
   } else if (judge) {
     eval::FidelityOptions opt;
     opt.samples_per_label = req.samples_per_label;
-    opt.temperature = req.latent_temperature >= 0 ? req.latent_temperature
-                      : req.temperature >= 0      ? req.temperature
-                                                  : kImageLatentTemperature;
-    opt.candidates = req.decoding.rerank < 0 ? kImageCandidates : req.decoding.rerank;
-    if (opt.candidates < 1 || opt.candidates > 1000) {
-      throw ConfigError(
-          fmt::format("--rerank out of range (got {} vs expected 1..1000)", opt.candidates));
-    }
+    opt.temperature = sampling.latent_temperature;
+    opt.candidates = sampling.decode.rerank;
     opt.transfer_examples = req.transfer_examples;
     r.fidelity = eval::measure_fidelity(*model, *judge, judge_info.config.condition.labels, d,
                                         mixture, opt, gen);
-    r.fidelity.latent_temperature = opt.temperature;
-    r.fidelity.candidates = opt.candidates;
     r.has_fidelity = true;
+  }
+  if (r.has_fidelity) {
+    r.fidelity.latent_temperature = sampling.latent_temperature;
+    r.fidelity.candidates = sampling.decode.rerank;
   }
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return r;

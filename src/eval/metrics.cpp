@@ -35,10 +35,4 @@ torch::Tensor iwae_nll(models::CVAEImpl& model, const torch::Tensor& x, const to
   return -(lse - std::log(static_cast<double>(k)));
 }
 
-int64_t active_units(const torch::Tensor& mu, double threshold) {
-  if (mu.size(0) < 2) return 0;
-  auto var = mu.to(torch::kFloat64).var(0, /*unbiased=*/true);  // (Z,)
-  return (var > threshold).sum().item<int64_t>();
-}
-
 }  // namespace cvae::eval

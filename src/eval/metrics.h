@@ -22,8 +22,7 @@ torch::Tensor iwae_nll(models::CVAEImpl& model, const torch::Tensor& x, const to
 torch::Tensor log_normal(const torch::Tensor& z, const torch::Tensor& mu,
                          const torch::Tensor& logvar);
 
-// Active units (Burda et al. 2016, sec. 5.2): dimensions whose posterior mean
-// varies across the data, Cov_x(E_q[z_d]) > threshold. mu (N, Z) -> count.
-int64_t active_units(const torch::Tensor& mu, double threshold = 0.01);
+// Active units: models::active_units (models/cvae_model.h), which training reports too.
+using models::active_units;
 
 }  // namespace cvae::eval

@@ -6,13 +6,14 @@
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
+#include "data/text.h"
 #include "eval/fidelity.h"
 #include "serve/serve.h"
 
 namespace cvae::eval {
 namespace {
 
-constexpr int64_t kPad = 0, kEos = 3;
+constexpr int64_t kPad = data::Vocabulary::kPad, kEos = data::Vocabulary::kEos;
 
 // Model token ids -> the judge's token ids, through the texts.
 torch::Tensor for_judge(const ClassifierConfig& judge, const std::vector<std::string>& vocabulary,

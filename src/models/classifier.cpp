@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
+#include "data/text.h"
 
 namespace cvae::models {
 
@@ -58,7 +59,7 @@ ClassifierImpl::ClassifierImpl(ClassifierConfig cfg) : cfg_(std::move(cfg)) {
 torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
   if (embed_) {
     // Mean embedding of the tokens that are not <pad> (id 0): (B, T) -> (B, E).
-    auto mask = (x != 0).to(torch::kFloat32).unsqueeze(2);  // (B, T, 1)
+    auto mask = (x != data::Vocabulary::kPad).to(torch::kFloat32).unsqueeze(2);  // (B, T, 1)
     auto bag = (embed_->forward(x) * mask).sum(1) / mask.sum(1).clamp_min(1);
     return out_->forward(dropout_->forward(torch::relu(fc_->forward(bag))));
   }

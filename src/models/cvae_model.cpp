@@ -133,9 +133,9 @@ std::pair<torch::Tensor, torch::Tensor> RecurrentEncoder::forward(const torch::T
                                                                   const torch::Tensor& c) {
   const int64_t b = x.size(0), t = x.size(1);
   auto inputs = torch::cat({embed_->forward(x), c.unsqueeze(1).expand({b, t, c.size(1)})},
-                           2);                       // (B, T, E + C)
-  auto states = std::get<0>(gru_->forward(inputs));  // (B, T, H)
-  auto last = (x != 0).sum(1).clamp_min(1) - 1;      // (B,) last non-pad position
+                           2);                                        // (B, T, E + C)
+  auto states = std::get<0>(gru_->forward(inputs));                   // (B, T, H)
+  auto last = (x != RecurrentDecoder::kPad).sum(1).clamp_min(1) - 1;  // (B,) last real position
   auto index = last.view({b, 1, 1}).expand({b, 1, states.size(2)});
   auto h = torch::cat({states.gather(1, index).squeeze(1), c}, 1);  // (B, H + C)
   return {mu_head_->forward(h), logvar_head_->forward(h)};          // (B, Z), (B, Z)
@@ -311,12 +311,21 @@ LossTerms elbo_loss(CVAEImpl& model, const torch::Tensor& x, const torch::Tensor
   t.loss_recon = model.likelihood().nll(out.x_params, x.flatten(1));  // (B,)
   auto kl = model.kl_per_dim(out.mu, out.logvar, c);                  // (B, Z)
   t.loss_kl = kl.sum(1);                                              // (B,)
+  t.mu = out.mu;
+  t.logvar = out.logvar;
+  t.kl_per_dim = kl;
   if (free_bits > 0) {
     t.loss = t.loss_recon.mean() + beta * kl.mean(0).clamp_min(free_bits).sum();
   } else {
     t.loss = (t.loss_recon + beta * t.loss_kl).mean();  // mean over the batch
   }
   return t;
+}
+
+int64_t active_units(const torch::Tensor& mu, double threshold) {
+  if (mu.size(0) < 2) return 0;
+  auto var = mu.to(torch::kFloat64).var(0, /*unbiased=*/true);  // (Z,)
+  return (var > threshold).sum().item<int64_t>();
 }
 
 torch::Tensor predict_with(CVAEImpl& model, const torch::Tensor& x, int64_t batch) {

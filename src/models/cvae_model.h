@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "cvae/config.h"
+#include "data/text.h"
 #include "models/classifier.h"
 #include "models/likelihood.h"
 
@@ -115,12 +116,15 @@ class RecurrentEncoder final : public EncoderBase {
 // z, c] (<bos> before the first), so z and the condition reach every step.
 // Logits over the V tokens at each of the T positions come from [state, z, c]
 // (so the condition also shifts the word distribution directly): x_params
-// (B, T*V), position-major. In training mode, word dropout replaces each previous-token
-// input (not <bos>) by <unk> with probability word_dropout, drawn from torch's
-// default generator.
+// (B, T*V), position-major. In training mode, word dropout
+// replaces each previous-token input (not <bos>) by <unk> with probability
+// word_dropout, drawn from the generator given to set_generator (the trainer's,
+// saved with the run, so a resume is exact), else torch's default generator.
 class RecurrentDecoder final : public DecoderBase {
  public:
-  static constexpr int64_t kPad = 0, kUnk = 1, kBos = 2, kEos = 3;
+  // The special token ids of data/text.h.
+  static constexpr int64_t kPad = data::Vocabulary::kPad, kUnk = data::Vocabulary::kUnk,
+                           kBos = data::Vocabulary::kBos, kEos = data::Vocabulary::kEos;
   RecurrentDecoder(int64_t vocab, int64_t embedding, int64_t cond_width, int64_t hidden,
                    int64_t latent, double word_dropout);
   // Teacher forcing: x (B, T) int64 is required.
@@ -221,7 +225,14 @@ struct LossTerms {
   torch::Tensor loss;        // scalar: the training objective (see elbo_loss)
   torch::Tensor loss_recon;  // (B,): -log p(x | z, c), summed over the D features
   torch::Tensor loss_kl;     // (B,): KL(q(z | x, c) || p(z | c)), summed over the Z dimensions
+  // elbo_loss only (undefined from m2_loss): the posterior and its KL per dimension,
+  // so evaluation need not run the encoder again. mu, logvar, kl_per_dim (B, Z).
+  torch::Tensor mu, logvar, kl_per_dim;
 };
+
+// Active units (Burda et al. 2016, sec. 5.2): dimensions whose posterior mean
+// varies across the data, Cov_x(E_q[z_d]) > threshold. mu (N, Z) -> count.
+int64_t active_units(const torch::Tensor& mu, double threshold = 0.01);
 
 // -ELBO with a beta weight on the KL term, nats per example.
 // Reduction: sum over features and latent dimensions, mean over the batch:

@@ -24,8 +24,7 @@ namespace {
 
 void check_temperature(double t) {
   if (!(t >= 0 && t <= 100)) {
-    throw ConfigError(
-        fmt::format("--temperature out of range (got {} vs expected 0..100, or -1 = auto)", t));
+    throw ConfigError(fmt::format("--temperature out of range (got {} vs expected 0..100)", t));
   }
 }
 
@@ -34,25 +33,6 @@ void check_image_model(const ModelConfig& cfg, const std::string& what) {
     throw ConfigError(fmt::format("{} needs an image model (input shape C x H x W; got {})", what,
                                   fmt::join(cfg.input_shape, "x")));
   }
-}
-
-void check_rerank(int64_t r) {
-  if (r < 1 || r > 1000) {
-    throw ConfigError(
-        fmt::format("--rerank out of range (got {} vs expected 1..1000, or -1 = auto)", r));
-  }
-}
-
-serve::DecodeOptions decode_options(const TextDecoding& d, double temperature) {
-  serve::DecodeOptions o;
-  o.method = d.method;
-  o.top_k = d.top_k;
-  o.top_p = d.top_p;
-  o.beam = d.beam;
-  o.rerank = d.rerank < 0 ? kTextCandidates : d.rerank;
-  o.temperature = temperature;
-  o.validate();
-  return o;
 }
 
 // Writes label<TAB>text lines atomically.
@@ -74,6 +54,38 @@ torch::Tensor encode_user_texts(const ModelConfig& cfg, const std::vector<std::s
   return data::encode_texts(cfg.vocabulary, texts, cfg.input_shape.at(0));
 }
 
+// The label row (1, K) that `name` names; ConfigError unless it names exactly one.
+torch::Tensor one_label(const std::vector<ConditionSpec>& conds, const std::string& name,
+                        const char* option) {
+  auto row = data::parse_labels(conds, {name});
+  if (row.size(0) != 1)
+    throw ConfigError(fmt::format("{} must name one label (got '{}')", option, name));
+  return row;
+}
+
+// The examples --index picks from --split of --data, read as the model reads
+// them: x (N, S...), y (N, K).
+std::pair<torch::Tensor, torch::Tensor> indexed_examples(const TransferRequest& req,
+                                                         const ModelConfig& cfg) {
+  if (req.split != "test" && req.split != "train") {
+    throw ConfigError(
+        fmt::format("unknown --split (got '{}' vs expected test or train)", req.split));
+  }
+  data::Dataset d = data::load_dataset(
+      data::data_config_for_model(req.data, cfg.input_shape, cfg.vocabulary), req.split);
+  data::check_compatible(d, cfg.input_shape, cfg.conditions);
+  if (req.indices.empty())
+    throw ConfigError("no --index given (expected at least one example index)");
+  for (auto i : req.indices) {
+    if (i < 0 || i >= d.size()) {
+      throw ConfigError(fmt::format("--index out of range (got {} vs expected 0..{} for '{}')", i,
+                                    d.size() - 1, d.source));
+    }
+  }
+  auto idx = torch::tensor(req.indices, torch::kInt64);
+  return {d.x.index_select(0, idx), d.y.index_select(0, idx)};
+}
+
 // The default --out names a PNG; as an IDX prefix drop the extension.
 std::string idx_prefix(std::string out) {
   if (out.size() > 4 && out.compare(out.size() - 4, 4, ".png") == 0) out.resize(out.size() - 4);
@@ -92,8 +104,6 @@ GenerateResult generate(const GenerateRequest& req) {
     throw ConfigError(
         fmt::format("unknown --format (got '{}' vs expected auto, png, idx or tsv)", req.format));
   }
-  if (!(req.latent_temperature < 0)) check_temperature(req.latent_temperature);  // NaN too
-  if (req.temperature != -1) check_temperature(req.temperature);                 // -1 = auto
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
@@ -103,16 +113,8 @@ GenerateResult generate(const GenerateRequest& req) {
     throw ConfigError(fmt::format("--format {} does not fit this {} model (expected {})", format,
                                   text ? "text" : "image", text ? "tsv" : "png or idx"));
   }
-  const double latent_t = req.latent_temperature >= 0 ? req.latent_temperature
-                          : text                      ? 1.0
-                          : req.temperature >= 0      ? req.temperature
-                                                      : kImageLatentTemperature;
-  serve::DecodeOptions dopt;
-  if (text) {
-    dopt = decode_options(req.decoding, req.temperature >= 0 ? req.temperature : 1.0);
-  } else {
-    check_temperature(latent_t);
-  }
+  const serve::Sampling sampling =
+      serve::resolve_sampling(text, req.temperature, req.latent_temperature, req.decoding);
   const auto& conds = info.model.conditions;
   auto rows = data::parse_labels(conds, req.labels);
   const int64_t m = rows.size(0);
@@ -126,7 +128,8 @@ GenerateResult generate(const GenerateRequest& req) {
   GenerateResult res;
   res.labels = data::label_names(conds, rows);
   if (text) {
-    auto ids = serve::sample_text(*model, rows, req.n, latent_t, mixture, dopt, gen);
+    auto ids = serve::sample_text(*model, rows, req.n, sampling.latent_temperature, mixture,
+                                  sampling.decode, gen);
     res.texts = data::decode_texts(info.model.vocabulary, ids);
     for (const auto& l : res.labels) res.text_labels.insert(res.text_labels.end(), req.n, l);
     res.count = static_cast<int64_t>(res.texts.size());
@@ -136,10 +139,8 @@ GenerateResult generate(const GenerateRequest& req) {
     }
     return res;
   }
-  const int64_t candidates = req.decoding.rerank < 0 ? kImageCandidates : req.decoding.rerank;
-  check_rerank(candidates);
-  auto images =
-      serve::sample(*model, rows, req.n, latent_t, gen, req.sample_pixels, mixture, candidates);
+  auto images = serve::sample(*model, rows, req.n, sampling.latent_temperature, gen,
+                              req.sample_pixels, mixture, sampling.decode.rerank);
   res.count = images.size(0);
   const std::string out = req.out.empty() ? "samples.png" : req.out;
   core::create_parent_dirs(out);
@@ -172,35 +173,18 @@ TransferResult transfer_text(const TransferRequest& req, models::CVAEImpl& model
         "--out file)",
         req.format));
   }
-  auto dopt = decode_options(req.decoding, req.temperature);
+  auto dopt = serve::resolve_sampling(true, req.temperature, -1, req.decoding).decode;
   if (dopt.method != "sample") dopt.rerank = 1;  // z is fixed: every candidate would be the same
   torch::Tensor x, y;
   if (!req.texts.empty()) {
     x = encode_user_texts(cfg, req.texts);
-    if (req.from_label.empty()) {
-      y = serve::infer_labels(model, x);
-    } else {
-      auto row = data::parse_labels(conds, {req.from_label});
-      if (row.size(0) != 1)
-        throw ConfigError(
-            fmt::format("--from-label must name one label (got '{}')", req.from_label));
-      y = row.expand({x.size(0), -1}).clone();
-    }
+    y = req.from_label.empty()
+            ? serve::infer_labels(model, x)
+            : one_label(conds, req.from_label, "--from-label").expand({x.size(0), -1}).clone();
   } else {
     if (req.data.path.empty())
       throw ConfigError("nothing to transfer (expected --text TEXT, or --data and --index)");
-    data::Dataset d = data::load_dataset(
-        data::data_config_for_model(req.data, cfg.input_shape, cfg.vocabulary), req.split);
-    data::check_compatible(d, cfg.input_shape, conds);
-    for (auto i : req.indices) {
-      if (i < 0 || i >= d.size()) {
-        throw ConfigError(fmt::format("--index out of range (got {} vs expected 0..{} for '{}')", i,
-                                      d.size() - 1, d.source));
-      }
-    }
-    auto idx = torch::tensor(req.indices, torch::kInt64);
-    x = d.x.index_select(0, idx);
-    y = d.y.index_select(0, idx);
+    std::tie(x, y) = indexed_examples(req, cfg);
   }
   auto targets = data::parse_labels(conds, req.to_labels);
   auto mixture = serve::choose_sampler(req.sampler, info);
@@ -238,24 +222,7 @@ TransferResult transfer(const TransferRequest& req) {
         fmt::format("unknown --format (got '{}' vs expected png or idx)", req.format));
   }
   const auto& conds = info.model.conditions;
-  if (req.split != "test" && req.split != "train") {
-    throw ConfigError(
-        fmt::format("unknown --split (got '{}' vs expected test or train)", req.split));
-  }
-  data::Dataset d =
-      data::load_dataset(data::data_config_for_model(req.data, info.model.input_shape), req.split);
-  data::check_compatible(d, info.model.input_shape, conds);
-  if (req.indices.empty())
-    throw ConfigError("no --index given (expected at least one example index)");
-  for (auto i : req.indices) {
-    if (i < 0 || i >= d.size()) {
-      throw ConfigError(fmt::format("--index out of range (got {} vs expected 0..{} for '{}')", i,
-                                    d.size() - 1, d.source));
-    }
-  }
-  auto idx = torch::tensor(req.indices, torch::kInt64);
-  auto x = d.x.index_select(0, idx);
-  auto y = d.y.index_select(0, idx);
+  auto [x, y] = indexed_examples(req, info.model);
   auto targets = data::parse_labels(conds, req.to_labels);
   auto mixture = serve::choose_sampler(req.sampler, info);
   auto out = serve::transfer(*model, x, y, targets, mixture);  // (N, T, C, H, W)
@@ -285,7 +252,7 @@ InterpolateResult interpolate_text(const InterpolateRequest& req, models::CVAEIm
                                    const models::ModelFile& info) {
   const auto& cfg = info.model;
   const auto& conds = cfg.conditions;
-  auto dopt = decode_options(req.decoding, 1.0);
+  auto dopt = serve::resolve_sampling(true, -1, -1, req.decoding).decode;
   if (dopt.rerank > 1) {
     throw ConfigError(fmt::format(
         "--rerank does not apply to interpolation (got {} vs expected 1): the condition moves "
@@ -306,15 +273,8 @@ InterpolateResult interpolate_text(const InterpolateRequest& req, models::CVAEIm
     if (req.from_text.empty() || req.to_text.empty())
       throw ConfigError("text interpolation needs both --from-text and --to-text");
     auto x = encode_user_texts(cfg, {req.from_text, req.to_text});
-    torch::Tensor y;
-    if (req.label.empty()) {
-      y = serve::infer_labels(model, x);
-    } else {
-      auto row = data::parse_labels(conds, {req.label});
-      if (row.size(0) != 1)
-        throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
-      y = row.expand({2, -1}).clone();
-    }
+    auto y = req.label.empty() ? serve::infer_labels(model, x)
+                               : one_label(conds, req.label, "--label").expand({2, -1}).clone();
     auto c = data::encode_conditions(conds, y);
     torch::NoGradGuard no_grad;
     auto mu = model.encode(x, c).first;
@@ -323,9 +283,7 @@ InterpolateResult interpolate_text(const InterpolateRequest& req, models::CVAEIm
     rows = 1;
   } else {
     if (req.label.empty()) throw ConfigError("no --label given (expected the label of the walk)");
-    auto from = data::parse_labels(conds, {req.label});
-    if (from.size(0) != 1)
-      throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
+    auto from = one_label(conds, req.label, "--label");
     auto mixture = serve::choose_sampler(req.sampler, info);
     z0 = serve::sample_latent(model, from, rows, req.temperature, gen, mixture);
     z1 = serve::sample_latent(model, from, rows, req.temperature, gen, mixture);
@@ -369,9 +327,7 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
   if (req.label.empty()) throw ConfigError("no --label given (expected the label of the walk)");
   const std::string out_path = req.out.empty() ? "interp.png" : req.out;
   const auto& conds = info.model.conditions;
-  auto from = data::parse_labels(conds, {req.label});
-  if (from.size(0) != 1)
-    throw ConfigError(fmt::format("--label must name one label (got '{}')", req.label));
+  auto from = one_label(conds, req.label, "--label");
   auto mixture = serve::choose_sampler(req.sampler, info);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
   const int64_t z_dim = model->latent(), s = req.steps, r = req.rows;
@@ -384,9 +340,7 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
   std::vector<torch::Tensor> parts = {serve::decode_mean(*model, z, c_from.expand({r * s, -1}))};
   int64_t grid_rows = r;
   if (!req.to_label.empty()) {
-    auto to = data::parse_labels(conds, {req.to_label});
-    if (to.size(0) != 1)
-      throw ConfigError(fmt::format("--to-label must name one label (got '{}')", req.to_label));
+    auto to = one_label(conds, req.to_label, "--to-label");
     auto c_to = data::encode_conditions(conds, to);
     // Rows R+1..2R: one z (z0 of each row), the condition moving from one label to the other.
     auto a = alpha.view({1, s, 1});

@@ -9,6 +9,7 @@
 #include <functional>
 #include <string>
 
+#include "cvae/api.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
 
@@ -25,6 +26,20 @@ struct DecodeOptions {
   int64_t rerank = 1;
   void validate() const;  // ConfigError naming the option
 };
+
+// What a request's sampling options mean for a model, with the "auto" values
+// (-1) resolved per modality (cvae/api.h: kImageLatentTemperature,
+// kImageCandidates, kTextCandidates) and validated (ConfigError naming the option).
+//  - latent_temperature: the request's, else for images `temperature`, else
+//    kImageLatentTemperature; for text 1;
+//  - decode: the text decoding (decode.temperature = `temperature`, else 1);
+//    decode.rerank is the number of candidates per sample for both modalities.
+struct Sampling {
+  double latent_temperature = 1.0;
+  DecodeOptions decode;
+};
+Sampling resolve_sampling(bool text, double temperature, double latent_temperature,
+                          const TextDecoding& decoding);
 
 // Decodes one text per row of z with conditions c: z (N, Z), c (N, C) -> token
 // ids (N, T) int64, T the model's length; each row is the words, <eos>, then

@@ -125,13 +125,11 @@ Sums evaluate_loss(models::CVAEImpl& model, const data::Dataset& d, int64_t batc
     auto x = d.x.slice(0, start, end);
     auto c = data::encode_conditions(d.conditions, d.y.slice(0, start, end));
     auto eps = torch::randn({end - start, model.latent()}, gen);
-    s.add(models::elbo_loss(model, x, c, eps, beta), beta);
-    if (active_units) mus.push_back(model.encode(x, c).first);
+    auto terms = models::elbo_loss(model, x, c, eps, beta);
+    s.add(terms, beta);
+    if (active_units) mus.push_back(terms.mu);
   }
-  if (active_units) {
-    auto mu = torch::cat(mus, 0).to(torch::kFloat64);
-    *active_units = mu.size(0) < 2 ? 0 : (mu.var(0, true) > 0.01).sum().item<int64_t>();
-  }
+  if (active_units) *active_units = models::active_units(torch::cat(mus, 0));
   return s;
 }
 

@@ -325,20 +325,15 @@ void write_toy_text(const std::string& path, int64_t n, int classes, uint64_t se
 
 TrainRequest toy_text_train_request(const std::string& data, const std::string& out,
                                     int64_t epochs) {
-  TrainRequest r;
-  r.data.path = data;
+  TrainRequest r = toy_train_request(data, out, epochs);
   r.data.min_count = 1;
-  r.out = out;
-  r.model.hidden = {32};
+  r.model.arch = "auto";  // rnn for text
+  r.model.prior = "learned";
   r.model.embedding = 16;
   r.model.latent = 4;
-  r.train.kl_warmup = 0;
   r.train.gmm_components = 5;
-  r.train.epochs = epochs;
   r.train.batch_size = 16;
   r.train.lr = 0.01;
-  r.train.threads = 1;
-  r.quiet = true;
   return r;
 }
 

@@ -71,8 +71,9 @@ std::string toy_text_label(int k);
 // or, one time in four, from the shared words, followed by "." (seeded).
 void write_toy_text(const std::string& path, int64_t n, int classes = 3, uint64_t seed = 1);
 
-// A quick text training request on a toy corpus: GRU 32, embedding 16, latent 4,
-// min count 1, no KL warm-up, 5-component mixture, batch 16, lr 0.01, 1 thread, quiet.
+// A quick text training request on a toy corpus: toy_train_request with the rnn
+// backbone (GRU 32), learned prior, embedding 16, latent 4, min count 1, a
+// 5-component mixture, batch 16 and lr 0.01.
 TrainRequest toy_text_train_request(const std::string& data, const std::string& out,
                                     int64_t epochs);
 
