@@ -151,10 +151,12 @@ for i in $(seq 1 "$reps"); do
 done
 
 # Generation: a fresh process each time, 64 samples of one label, from the models of rep 1.
-# One untimed run of each first, so both find their libraries in the page cache.
+# One untimed run of each first, so both find their libraries in the page cache. The twin
+# decodes 64 draws from N(0, I); so does cvae with --rerank 1 --temperature 1 (its default
+# sampler draws 16 candidates per sample at temperature 1.4 and keeps the best, docs/cli.md).
 gen_cpp() {
   run_timed "gen_cpp_$1" "$CVAE" generate --model "$raw/cpp_1.cvae" --label "$label_name" -n 64 \
-    --threads "$threads" --out "$raw/gen_cpp_$1.png"
+    --rerank 1 --temperature 1 --threads "$threads" --out "$raw/gen_cpp_$1.png"
 }
 gen_twin() {
   run_timed "gen_twin_$1" "$PY" bench/twin_generate.py --weights "$raw/twin_1.pt" --n 64 \

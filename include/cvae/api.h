@@ -24,6 +24,11 @@ struct TrainRequest {
   std::string metrics;        // JSON lines, one per epoch ("" = <out>.metrics.jsonl)
   int progress = -1;          // -1 = bar when stderr is a terminal, 0 = plain lines, 1 = bar
   bool quiet = false;         // no progress output at all
+  // How a training step runs: "fused" (a hand-written forward and backward for
+  // the MLP with a standard prior and Bernoulli likelihood, the batch split
+  // across threads: docs/performance.md), "autograd" (libtorch's autograd; any
+  // model), or "auto" (fused when the model allows it, else autograd).
+  std::string engine = "auto";
   // Stop (as if killed) after this many optimisation steps in this run; 0 = never.
   // Used by tests to interrupt a run deterministically.
   int64_t stop_after_steps = 0;

@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
+#include "train/kernels.h"
 
 namespace cvae::optim {
 
@@ -40,30 +41,25 @@ FlatAdam::FlatAdam(torch::nn::Module& module, double lr, double beta1, double be
 
 void FlatAdam::step(double grad_scale) {
   ++step_;
-  // The same arithmetic, in the same order, as torch::optim::Adam in float32.
-  const float b1 = static_cast<float>(beta1_), b2 = static_cast<float>(beta2_);
-  const float one_minus_b1 = static_cast<float>(1 - beta1_),
-              one_minus_b2 = static_cast<float>(1 - beta2_);
+  kernels::AdamScalars s;
+  s.beta1 = static_cast<float>(beta1_);
+  s.beta2 = static_cast<float>(beta2_);
+  s.one_minus_beta1 = static_cast<float>(1 - beta1_);
+  s.one_minus_beta2 = static_cast<float>(1 - beta2_);
   const double bias_correction1 = 1 - std::pow(beta1_, static_cast<double>(step_));
   const double bias_correction2 = 1 - std::pow(beta2_, static_cast<double>(step_));
-  const float sqrt_bc2 = static_cast<float>(std::sqrt(bias_correction2));
-  const float neg_step_size = static_cast<float>(-lr_ / bias_correction1);
-  const float eps = static_cast<float>(eps_);
-  const float scale = static_cast<float>(grad_scale);
+  s.sqrt_bias_correction2 = static_cast<float>(std::sqrt(bias_correction2));
+  s.neg_step_size = static_cast<float>(-lr_ / bias_correction1);
+  s.eps = static_cast<float>(eps_);
+  s.grad_scale = static_cast<float>(grad_scale);
   float* p = params_.data_ptr<float>();
   const float* g = grads_.data_ptr<float>();
   float* m = exp_avg_.data_ptr<float>();
   float* v = exp_avg_sq_.data_ptr<float>();
+  // The same arithmetic, in the same order, as torch::optim::Adam in float32
+  // (train/kernels.h), vectorised for this CPU.
   at::parallel_for(0, params_.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      const float gi = g[i] * scale;  // exact when scale is 1
-      const float mi = m[i] * b1 + one_minus_b1 * gi;
-      const float vi = v[i] * b2 + one_minus_b2 * gi * gi;
-      m[i] = mi;
-      v[i] = vi;
-      const float denom = std::sqrt(vi) / sqrt_bc2 + eps;
-      p[i] = p[i] + neg_step_size * mi / denom;
-    }
+    kernels::adam_update(p + begin, g + begin, m + begin, v + begin, end - begin, s);
   });
 }
 

@@ -22,6 +22,8 @@ class FlatAdam {
   // One Adam step on grad * grad_scale (grad_scale < 1 clips).
   void step(double grad_scale = 1.0);
 
+  // The flat gradient buffer: every parameter's gradient is a view into it.
+  const torch::Tensor& grads() const { return grads_; }
   int64_t steps() const { return step_; }
   int64_t numel() const { return params_.numel(); }
 

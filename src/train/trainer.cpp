@@ -27,6 +27,7 @@
 #include "models/latent_density.h"
 #include "models/model_file.h"
 #include "train/flat_adam.h"
+#include "train/fused_mlp.h"
 #include "train/kl_schedule.h"
 #include "train/latent_fit.h"
 
@@ -101,12 +102,15 @@ struct Sums {
   double loss = 0, recon = 0, kl = 0;
   int64_t n = 0;
   void add(const models::LossTerms& t, double beta) {
-    const double r = t.loss_recon.sum().item<double>();
-    const double k = t.loss_kl.sum().item<double>();
+    add(t.loss_recon.sum().item<double>(), t.loss_kl.sum().item<double>(), t.loss_recon.size(0),
+        beta);
+  }
+  // Sums over a batch of `examples`.
+  void add(double r, double k, int64_t examples, double beta) {
     recon += r;
     kl += k;
     loss += r + beta * k;
-    n += t.loss_recon.size(0);
+    n += examples;
   }
   double mean(double v) const { return n ? v / static_cast<double>(n) : std::nan(""); }
 };
@@ -170,6 +174,10 @@ TrainResult train(const TrainRequest& req) {
     }
   }
   tcfg.validate();
+  if (req.engine != "auto" && req.engine != "fused" && req.engine != "autograd") {
+    throw ConfigError(fmt::format(
+        "unknown --engine (got '{}' vs expected one of: auto, fused, autograd)", req.engine));
+  }
   const int threads_used = core::set_threads(tcfg.threads);
   if (resuming && prev.state.threads_used > 0 && threads_used != prev.state.threads_used &&
       !req.quiet) {
@@ -238,6 +246,15 @@ TrainResult train(const TrainRequest& req) {
   torch::manual_seed(tcfg.seed);  // parameter initialisation
   models::CVAE model(mcfg);
   optim::FlatAdam opt(*model, tcfg.lr);
+  const std::string unfused = training::fused_mlp_unsupported(mcfg, tcfg);
+  if (req.engine == "fused" && !unfused.empty())
+    throw ConfigError(fmt::format("--engine fused cannot train this model: {}", unfused));
+  std::unique_ptr<training::FusedMLPStep> fused;
+  if (req.engine != "autograd" && unfused.empty()) {
+    fused = std::make_unique<training::FusedMLPStep>(*model, opt, threads_used);
+    train_set.x = train_set.x.contiguous();  // the step reads rows in place
+    train_set.y = train_set.y.contiguous();
+  }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(tcfg.seed);
   // Word dropout draws from the run's generator, whose state resumes with the run.
   if (auto* dec = model->recurrent_decoder()) dec->set_generator(&gen);
@@ -329,10 +346,19 @@ TrainResult train(const TrainRequest& req) {
     model->train();
     for (int64_t b = st.batch_in_epoch; b < steps_per_epoch; ++b) {
       auto idx = perm_t.slice(0, b * bs, std::min((b + 1) * bs, n));
-      auto x = train_set.x.index_select(0, idx);
       const double beta = beta_at(st.step);
       models::LossTerms terms;
-      if (ssl) {
+      double loss = 0;
+      training::FusedMLPStep::Result r_fused;
+      if (fused) {
+        auto eps = torch::randn({idx.size(0), mcfg.latent}, gen);
+        // Gathers the batch itself and writes the gradients.
+        r_fused = fused->run(train_set.x, train_set.y, idx, eps, beta);
+        const auto& r = r_fused;
+        loss = r.loss;
+        sums.add(r.recon_sum, r.kl_sum, r.n, beta);
+      } else if (ssl) {
+        auto x = train_set.x.index_select(0, idx);
         // The unlabelled batch, and a labelled batch drawn with replacement.
         const int64_t nl = labelled_idx.size(0);
         auto pick = labelled_idx.index_select(
@@ -341,23 +367,30 @@ TrainResult train(const TrainRequest& req) {
                                 train_set.y.index_select(0, pick).select(1, 0), x, gen, beta,
                                 ssl_alpha);
       } else {
+        auto x = train_set.x.index_select(0, idx);
         auto c = data::encode_conditions(mcfg.conditions, train_set.y.index_select(0, idx));
         auto eps = torch::randn({idx.size(0), mcfg.latent}, gen);
         terms = models::elbo_loss(*model, x, c, eps, beta, tcfg.free_bits);
       }
-      if (req.inject_nan_at_step == st.step + 1) terms.loss = terms.loss * std::nan("");
-      const double loss = terms.loss.item<double>();
+      if (!fused) {
+        if (req.inject_nan_at_step == st.step + 1) terms.loss = terms.loss * std::nan("");
+        loss = terms.loss.item<double>();
+      } else if (req.inject_nan_at_step == st.step + 1) {
+        loss = std::nan("");
+      }
       if (!std::isfinite(loss)) {
         throw NumericError(
             fmt::format("non-finite loss ({}) at epoch {}, step {}; training stopped and the model "
                         "file '{}' holds the last good state (try a lower --lr or --grad-clip)",
                         loss, epoch, st.step + 1, out));
       }
-      opt.zero_grad();
-      terms.loss.backward();
+      if (!fused) {
+        opt.zero_grad();
+        terms.loss.backward();
+      }
       // The global gradient norm (and clipping, when asked): a finite loss can still
       // have non-finite gradients, which must not reach the weights.
-      const double grad_norm = opt.grad_norm();
+      const double grad_norm = fused ? r_fused.grad_norm : opt.grad_norm();
       if (!std::isfinite(grad_norm)) {
         throw NumericError(fmt::format(
             "non-finite gradient (norm {}) at epoch {}, step {}; training stopped and the "
@@ -370,7 +403,7 @@ TrainResult train(const TrainRequest& req) {
       ++st.step;
       ++steps_this_run;
       st.beta_now = beta;
-      sums.add(terms, beta);
+      if (!fused) sums.add(terms, beta);
       if (progress.visible())
         progress.update(
             b + 1,

@@ -91,6 +91,13 @@ void add_train(CLI::App& app) {
                   "Also save every N steps (0 = at the end of each epoch only)")
       ->capture_default_str();
   sub->add_option("--threads", r.train.threads, "Threads (0 = all cores)")->capture_default_str();
+  sub->add_option("--engine", r.engine,
+                  "Training step: fused (hand-written MLP forward and backward, each layer split "
+                  "across the threads; needs --arch mlp --prior standard, a Bernoulli likelihood, "
+                  "no free bits, all labels), autograd (any model), or auto (fused when the model "
+                  "allows it)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"auto", "fused", "autograd"}));
   sub->add_option("--seed", r.train.seed, "Random seed (initialisation, shuffling, noise)")
       ->capture_default_str();
   sub->add_option("--metrics", r.metrics,

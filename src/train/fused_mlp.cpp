@@ -1,0 +1,340 @@
+#include "train/fused_mlp.h"
+
+#include <ATen/Parallel.h>
+
+#include <cmath>
+#include <cstring>
+#include <map>
+
+#include <fmt/format.h>
+
+#include "cvae/errors.h"
+#include "models/cvae_model.h"
+#include "train/flat_adam.h"
+#include "train/kernels.h"
+
+namespace cvae::training {
+
+std::string fused_mlp_unsupported(const ModelConfig& m, const TrainConfig& t) {
+  if (resolved_arch(m) != "mlp")
+    return fmt::format("the architecture is '{}', not mlp", resolved_arch(m));
+  if (m.prior != "standard") return fmt::format("the prior is '{}', not standard", m.prior);
+  if (resolved_likelihood(m) != "bernoulli")
+    return fmt::format("the likelihood is '{}', not bernoulli", resolved_likelihood(m));
+  if (m.classifier || t.labelled > 0) return "training is semi-supervised (--labelled)";
+  if (t.free_bits != 0) return fmt::format("free bits are on ({})", t.free_bits);
+  if (m.hidden.empty()) return "the MLP has no hidden layer";
+  return {};
+}
+
+namespace {
+
+torch::Tensor flat_view(const torch::Tensor& flat, int64_t offset, at::IntArrayRef shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return flat.narrow(0, offset, n).view(shape);
+}
+
+torch::Tensor cols(const torch::Tensor& m, int64_t c0, int64_t c1) {
+  return m.narrow(1, c0, c1 - c0);
+}
+
+float* ptr(const torch::Tensor& m) { return m.data_ptr<float>(); }
+
+// out = in W^T + b for a block of output units (out, w and b cut to them).
+void affine(const torch::Tensor& out, const torch::Tensor& in, const torch::Tensor& w,
+            const torch::Tensor& b) {
+  kernels::fill_rows(ptr(out), ptr(b), out.size(0), out.size(1), out.stride(0));
+  torch::Tensor o = out;
+  o.addmm_(in, w.t());
+}
+
+}  // namespace
+
+FusedMLPStep::FusedMLPStep(models::CVAEImpl& model, optim::FlatAdam& opt, int threads)
+    : threads_(std::max(1, threads)) {
+  const ModelConfig& cfg = model.config();
+  features_ = model.features();
+  cond_ = condition_width(cfg.conditions);
+  latent_ = cfg.latent;
+  logvar_min_ = cfg.logvar_min;
+  logvar_max_ = cfg.logvar_max;
+  grads_ = opt.grads();
+  const float* base = grads_.data_ptr<float>();
+  std::map<std::string, torch::Tensor> params;
+  for (const auto& item : model.named_parameters()) params[item.key()] = item.value();
+  size_t found = 0;
+  auto layer = [&](const std::string& prefix) {
+    auto find = [&](const std::string& name) {
+      auto it = params.find(name);
+      if (it == params.end())
+        throw ConfigError(fmt::format("fused training step: the model has no '{}'", name));
+      const torch::Tensor& g = it->second.grad();
+      TORCH_CHECK(g.defined() && g.is_contiguous() && g.data_ptr<float>() >= base &&
+                      g.data_ptr<float>() < base + grads_.numel(),
+                  "fused step: the gradient of ", name, " is not in the optimizer's buffer");
+      ++found;
+      return std::make_pair(it->second.detach(), int64_t(g.data_ptr<float>() - base));
+    };
+    Layer l;
+    std::tie(l.w, l.w_offset) = find(prefix + ".weight");
+    std::tie(l.b, l.b_offset) = find(prefix + ".bias");
+    return l;
+  };
+  for (size_t i = 0; i < cfg.hidden.size(); ++i) {
+    enc_.push_back(layer(fmt::format("encoder.layers.{}", i)));
+    dec_.push_back(layer(fmt::format("decoder.layers.{}", i)));
+  }
+  dec_.push_back(layer("decoder.out"));
+  mu_head_ = layer("encoder.mu_head");
+  logvar_head_ = layer("encoder.logvar_head");
+  // Every gradient must be written by the step (the buffer is not zeroed).
+  if (found != params.size()) {
+    throw ConfigError(
+        fmt::format("fused training step: the model has {} parameters beyond the MLP's {}",
+                    params.size() - found, found));
+  }
+  sumsq_.assign(static_cast<size_t>(threads_) * 8, 0.0);
+  int64_t offset = 0;
+  for (const auto& spec : cfg.conditions) {
+    cond_offset_.push_back(offset);
+    offset += static_cast<int64_t>(spec.labels.size());
+  }
+}
+
+void FusedMLPStep::ensure_capacity(int64_t rows) {
+  if (rows <= capacity_) return;
+  capacity_ = rows;
+  auto mat = [&](int64_t width) { return torch::empty({rows, width}, torch::kFloat32); };
+  in_enc_ = mat(features_ + cond_);
+  enc_act_.clear();
+  g_enc_.clear();
+  dec_act_.clear();
+  g_dec_.clear();
+  for (const auto& l : enc_) {
+    enc_act_.push_back(mat(l.out()));
+    g_enc_.push_back(mat(l.out()));
+  }
+  for (size_t i = 0; i + 1 < dec_.size(); ++i) {
+    dec_act_.push_back(mat(dec_[i].out()));
+    g_dec_.push_back(mat(dec_[i].out()));
+  }
+  mu_ = mat(latent_);
+  lv_raw_ = mat(latent_);
+  lv_ = mat(latent_);
+  sd_ = mat(latent_);
+  g_z_ = mat(latent_);
+  g_mu_ = mat(latent_);
+  g_lv_ = mat(latent_);
+  in_dec_ = mat(latent_ + cond_);
+  logits_ = mat(features_);
+  tmp_ = mat(features_);
+  g_logits_ = mat(features_);
+  recon_part_ = torch::zeros({threads_, rows}, torch::kFloat32);
+  kl_ = torch::empty({rows}, torch::kFloat32);
+}
+
+template <class F>
+void FusedMLPStep::phase(const F& f) {
+  at::parallel_for(0, threads_, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t t = begin; t < end; ++t) f(static_cast<int>(t));
+  });
+}
+
+std::pair<int64_t, int64_t> FusedMLPStep::share(int64_t n, int t) const {
+  int64_t chunk = (n + threads_ - 1) / threads_;
+  chunk = (chunk + 15) / 16 * 16;  // whole cache lines: threads never write the same line
+  const int64_t begin = std::min(n, t * chunk);
+  return {begin, std::min(n, begin + chunk)};
+}
+
+int FusedMLPStep::head_owner(const Layer& head) const {
+  return &head == &logvar_head_ ? std::min(1, threads_ - 1) : 0;
+}
+
+void FusedMLPStep::layer_grads(const Layer& l, const torch::Tensor& g, const torch::Tensor& in,
+                               int64_t u0, int64_t u1, int t) {
+  const int64_t n = u1 - u0;
+  auto gw = flat_view(grads_, l.w_offset + u0 * l.in(), {n, l.in()});
+  at::mm_out(gw, g.t(), in);  // dW[u0:u1] = g^T in
+  auto gb = flat_view(grads_, l.b_offset + u0, {n});
+  kernels::column_sums(ptr(gb), ptr(g), g.size(0), n, g.stride(0));
+  sumsq_[static_cast<size_t>(t) * 8] += kernels::sum_squares(gw.data_ptr<float>(), gw.numel()) +
+                                        kernels::sum_squares(gb.data_ptr<float>(), n);
+}
+
+FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::Tensor& y_all,
+                                       const torch::Tensor& idx_in, const torch::Tensor& eps_in,
+                                       double beta) {
+  const auto data = x_all.contiguous();
+  const auto y = y_all.contiguous();
+  const auto idx = idx_in.contiguous();
+  const auto eps = eps_in.to(torch::kFloat32).contiguous();
+  const int64_t B = idx.size(0);
+  TORCH_CHECK(data.scalar_type() == torch::kFloat32 && data.numel() == data.size(0) * features_ &&
+                  y.scalar_type() == torch::kInt64 && y.dim() == 2 && y.size(0) == data.size(0) &&
+                  y.size(1) == static_cast<int64_t>(cond_offset_.size()) &&
+                  idx.scalar_type() == torch::kInt64 && idx.dim() == 1 && eps.size(0) == B &&
+                  eps.size(1) == latent_ && B > 0,
+              "fused step: batch shapes do not match the model");
+  ensure_capacity(B);
+  std::fill(sumsq_.begin(), sumsq_.end(), 0.0);
+  const int64_t D = features_, C = cond_, Z = latent_;
+  const double s = 1.0 / static_cast<double>(B);  // d loss / d (an example's terms)
+  auto rows = [&](const torch::Tensor& m) { return m.narrow(0, 0, B); };
+  const auto in_enc = rows(in_enc_), in_dec = rows(in_dec_), logits = rows(logits_);
+  const auto xs = cols(in_enc, 0, D);
+  const auto enc_in = [&](size_t i) { return i == 0 ? in_enc : rows(enc_act_[i - 1]); };
+  const auto dec_in = [&](size_t i) { return i == 0 ? in_dec : rows(dec_act_[i - 1]); };
+  const auto h_last = enc_.empty() ? in_enc : rows(enc_act_.back());
+  const auto d_last = dec_in(dec_.size() - 1);
+  auto mu = rows(mu_), lv_raw = rows(lv_raw_), lv = rows(lv_), sd = rows(sd_);
+
+  // ---- forward. The batch's rows into [x, one-hot c].
+  const float* src = data.data_ptr<float>();
+  const int64_t* ids = idx.data_ptr<int64_t>();
+  const int64_t* labels = y.data_ptr<int64_t>();
+  const int64_t K = y.size(1);
+  float* dst = in_enc.data_ptr<float>();
+  const int64_t width = D + C;
+  phase([&](int t) {
+    const auto [r0, r1] = share(B, t);
+    for (int64_t r = r0; r < r1; ++r) {
+      float* row = dst + r * width;
+      std::memcpy(row, src + ids[r] * D, sizeof(float) * static_cast<size_t>(D));
+      std::fill(row + D, row + width, 0.0f);
+      for (int64_t k = 0; k < K; ++k) row[D + cond_offset_[k] + labels[ids[r] * K + k]] = 1.0f;
+    }
+  });
+  // A hidden layer, units [u0, u1) of each: out = relu(in W^T + b).
+  auto hidden_forward = [&](const Layer& l, const torch::Tensor& in, const torch::Tensor& out) {
+    phase([&](int t) {
+      const auto [u0, u1] = share(l.out(), t);
+      if (u0 == u1) return;
+      auto o = cols(out, u0, u1);
+      affine(o, in, l.w.narrow(0, u0, u1 - u0), l.b.narrow(0, u0, u1 - u0));
+      kernels::relu_rows(ptr(o), B, u1 - u0, o.stride(0));
+    });
+  };
+  for (size_t i = 0; i < enc_.size(); ++i) hidden_forward(enc_[i], enc_in(i), rows(enc_act_[i]));
+  // The latent layer, rows [r0, r1) per thread: lv = clamp(lv_raw), sd = exp(lv / 2),
+  // z = mu + sd * eps, and KL = 0.5 * sum(mu^2 + sd^2 - lv - 1).
+  auto kl = rows(kl_);
+  const float lv_min = static_cast<float>(logvar_min_), lv_max = static_cast<float>(logvar_max_);
+  phase([&](int t) {
+    const auto [r0, r1] = share(B, t);
+    if (r0 == r1) return;
+    const auto h = h_last.narrow(0, r0, r1 - r0);
+    affine(mu.narrow(0, r0, r1 - r0), h, mu_head_.w, mu_head_.b);
+    affine(lv_raw.narrow(0, r0, r1 - r0), h, logvar_head_.w, logvar_head_.b);
+    const float* e = eps.data_ptr<float>();
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* m = ptr(mu) + r * Z;
+      const float* lr = ptr(lv_raw) + r * Z;
+      float* l = ptr(lv) + r * Z;
+      float* sdr = ptr(sd) + r * Z;
+      float* z = ptr(in_dec) + r * (Z + C);
+      float k = 0;
+      for (int64_t d = 0; d < Z; ++d) {
+        l[d] = lr[d] < lv_min ? lv_min : (lr[d] > lv_max ? lv_max : lr[d]);  // NaN stays NaN
+        sdr[d] = std::exp(l[d] * 0.5f);
+        z[d] = m[d] + sdr[d] * e[r * Z + d];
+        k += m[d] * m[d] + sdr[d] * sdr[d] - l[d] - 1.0f;
+      }
+      std::memcpy(z + Z, ptr(in_enc) + r * (D + C) + D, sizeof(float) * static_cast<size_t>(C));
+      ptr(kl)[r] = 0.5f * k;
+    }
+  });
+  for (size_t i = 0; i + 1 < dec_.size(); ++i)
+    hidden_forward(dec_[i], dec_in(i), rows(dec_act_[i]));
+  // The output layer, the loss (BCE with logits = softplus(l) - x l, summed per
+  // example over each thread's units) and its gradient (sigmoid(l) - x) / B.
+  const Layer& out = dec_.back();
+  const auto g_logits = rows(g_logits_), tmp = rows(tmp_);
+  phase([&](int t) {
+    const auto [u0, u1] = share(D, t);
+    auto part = recon_part_[t].narrow(0, 0, B);
+    if (u0 == u1) {
+      part.zero_();
+      return;
+    }
+    auto l = cols(logits, u0, u1), xt = cols(xs, u0, u1);
+    affine(l, d_last, out.w.narrow(0, u0, u1 - u0), out.b.narrow(0, u0, u1 - u0));
+    auto sp = cols(tmp, u0, u1), g = cols(g_logits, u0, u1);
+    at::softplus_out(sp, l, 1, 20);
+    at::sigmoid_out(g, l);
+    kernels::bernoulli_rows(ptr(g), g.stride(0), ptr(sp), sp.stride(0), ptr(l), l.stride(0),
+                            ptr(xt), xt.stride(0), B, u1 - u0, static_cast<float>(s), ptr(part));
+    layer_grads(out, g, d_last, u0, u1, t);
+  });
+
+  // ---- backward. Through layer l (its output gradient g_out complete) to the
+  // units [u0, u1) of its input act, then the gradients of the layer below.
+  auto hidden_backward = [&](const Layer& l, const torch::Tensor& g_out, const torch::Tensor& act,
+                             const torch::Tensor& g_act, const Layer& below,
+                             const torch::Tensor& below_in) {
+    phase([&](int t) {
+      const auto [u0, u1] = share(l.in(), t);
+      if (u0 == u1) return;
+      auto g = cols(g_act, u0, u1);
+      at::mm_out(g, g_out, cols(l.w, u0, u1));
+      kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(act) + u0, act.stride(0), B, u1 - u0);
+      layer_grads(below, g, below_in, u0, u1, t);
+    });
+  };
+  for (size_t i = dec_.size() - 1; i >= 1; --i) {
+    const auto g_out = i + 1 == dec_.size() ? g_logits : rows(g_dec_[i]);
+    hidden_backward(dec_[i], g_out, rows(dec_act_[i - 1]), rows(g_dec_[i - 1]), dec_[i - 1],
+                    dec_in(i - 1));
+  }
+  // The latent layer, rows [r0, r1) per thread: dz from the decoder; the KL
+  // term adds beta s mu to mu's gradient and beta s (sd^2 - 1) / 2 to logvar's;
+  // clamp passes the gradient where logvar_min <= lv_raw <= logvar_max.
+  auto g_mu = rows(g_mu_), g_lv = rows(g_lv_);
+  const float bs = static_cast<float>(beta * s);
+  phase([&](int t) {
+    const auto [r0, r1] = share(B, t);
+    if (r0 == r1) return;
+    const auto g_first = dec_.size() == 1 ? g_logits : rows(g_dec_[0]);
+    auto gz = rows(g_z_).narrow(0, r0, r1 - r0);
+    at::mm_out(gz, g_first.narrow(0, r0, r1 - r0), cols(dec_[0].w, 0, Z));
+    const float* e = eps.data_ptr<float>();
+    for (int64_t i = r0 * Z; i < r1 * Z; ++i) {
+      const float dz = ptr(g_z_)[i], m = ptr(mu)[i], sdv = ptr(sd)[i], lr = ptr(lv_raw)[i];
+      ptr(g_mu)[i] = dz + bs * m;
+      const float gl = dz * e[i] * sdv * 0.5f + 0.5f * bs * sdv * sdv - 0.5f * bs;
+      ptr(g_lv)[i] = lr < lv_min || lr > lv_max ? 0.0f : gl;
+    }
+  });
+  // The heads' gradients (one head per thread while there are two or more),
+  // then through them to the encoder's last hidden layer, whose gradients
+  // follow; the encoder's input needs no gradient.
+  phase([&](int t) {
+    if (t == head_owner(mu_head_)) layer_grads(mu_head_, g_mu, h_last, 0, Z, t);
+    if (t == head_owner(logvar_head_)) layer_grads(logvar_head_, g_lv, h_last, 0, Z, t);
+    const size_t last = enc_.size() - 1;
+    const auto [u0, u1] = share(enc_[last].out(), t);
+    if (u0 == u1) return;
+    auto g = cols(rows(g_enc_[last]), u0, u1);
+    at::mm_out(g, g_mu, cols(mu_head_.w, u0, u1));
+    g.addmm_(g_lv, cols(logvar_head_.w, u0, u1));
+    kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(h_last) + u0, h_last.stride(0), B,
+                                u1 - u0);
+    layer_grads(enc_[last], g, enc_in(last), u0, u1, t);
+  });
+  for (size_t i = enc_.size() - 1; i >= 1; --i)
+    hidden_backward(enc_[i], rows(g_enc_[i]), rows(enc_act_[i - 1]), rows(g_enc_[i - 1]),
+                    enc_[i - 1], enc_in(i - 1));
+
+  Result r;
+  r.n = B;
+  r.recon_sum = recon_part_.narrow(1, 0, B).sum(torch::kFloat64).item<double>();
+  r.kl_sum = kl.sum(torch::kFloat64).item<double>();
+  r.loss = (r.recon_sum + beta * r.kl_sum) * s;
+  double sumsq = 0;
+  for (int t = 0; t < threads_; ++t) sumsq += sumsq_[static_cast<size_t>(t) * 8];
+  r.grad_norm = std::sqrt(sumsq);
+  return r;
+}
+
+}  // namespace cvae::training

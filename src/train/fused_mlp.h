@@ -1,0 +1,108 @@
+// A hand-written training step for the MLP CVAE with a standard normal prior
+// and a Bernoulli likelihood: forward, loss and backward without autograd,
+// into preallocated buffers, each layer's work split across the threads.
+//
+// Every layer is one phase: thread t of T computes its own block of the
+// layer's output units for the whole batch (forward), and its block of the
+// gradient w.r.t. the layer's input units together with the weight and bias
+// gradients of the layer below for those units (backward), each with
+// single-threaded matrix products (inside a parallel region neither OpenBLAS
+// nor ATen split further). So each thread reads and writes only its share of
+// every weight and gradient matrix, no gradient buffer is reduced across
+// threads, and the threads meet once per layer. Elementwise work runs in
+// torch-free vectorised loops (train/kernels.h), apart from softplus and
+// sigmoid (ATen's). Each thread also sums the squares of the gradients it
+// wrote, so the global gradient norm needs no extra pass. Measured:
+// docs/performance.md.
+//
+// The maths is elbo_loss with free_bits = 0 (models/cvae_model.h):
+//   loss = mean_b [ sum_d BCE(logits_bd, x_bd) + beta * KL_b ]
+// with the encoder's log-variance clamped to [logvar_min, logvar_max] and
+// z = mu + exp(logvar / 2) * eps; tests/train/test_fused_mlp.cpp checks the
+// loss and every gradient against autograd.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "cvae/config.h"
+
+namespace cvae::models {
+class CVAEImpl;
+}
+namespace cvae::optim {
+class FlatAdam;
+}
+
+namespace cvae::training {
+
+// Why the fused step cannot train this model and configuration, or "" when it can.
+std::string fused_mlp_unsupported(const ModelConfig& model, const TrainConfig& train);
+
+class FusedMLPStep {
+ public:
+  // model: an MLP CVAE whose parameters live in opt's flat buffer. threads: how
+  // many shares each layer's work is split into (at most at::get_num_threads()
+  // run at once).
+  FusedMLPStep(models::CVAEImpl& model, optim::FlatAdam& opt, int threads);
+
+  struct Result {
+    double loss = 0;       // the objective, nats per example
+    double recon_sum = 0;  // sum over the batch of -log p(x | z, c)
+    double kl_sum = 0;     // sum over the batch of KL(q(z | x, c) || N(0, I))
+    int64_t n = 0;         // examples
+    double grad_norm = 0;  // L2 norm of the whole gradient
+  };
+
+  // The batch is rows idx (B,) int64 of x (N, S...) float (D features each) with
+  // label indices y (N, K) int64, one column per condition (encoded one-hot as
+  // data::encode_conditions does); eps (B, Z) is the reparameterisation noise.
+  // Computes the loss and writes its gradient into the optimizer's gradient
+  // buffer (replacing it). Indices and labels must be in range (the trainer's are).
+  Result run(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& idx,
+             const torch::Tensor& eps, double beta);
+
+ private:
+  struct Layer {
+    torch::Tensor w, b;                  // detached aliases of the parameters: (out, in), (out)
+    int64_t w_offset = 0, b_offset = 0;  // in the flat gradient buffer
+    int64_t in() const { return w.size(1); }
+    int64_t out() const { return w.size(0); }
+  };
+  void ensure_capacity(int64_t rows);
+  // Runs f(t) for t in [0, threads) in parallel; returns when all are done.
+  template <class F>
+  void phase(const F& f);
+  // Thread t's share [begin, end) of n units (boundaries on 16-float cache lines).
+  std::pair<int64_t, int64_t> share(int64_t n, int t) const;
+  // The weight and bias gradients of layer l for its output units [u0, u1),
+  // from g (rows, out) (the gradient w.r.t. the layer's output) and its input;
+  // adds their sum of squares to thread t's total.
+  // The thread that computes a latent head's gradients.
+  int head_owner(const Layer& head) const;
+  void layer_grads(const Layer& l, const torch::Tensor& g, const torch::Tensor& in, int64_t u0,
+                   int64_t u1, int t);
+
+  std::vector<Layer> enc_, dec_;  // hidden layers; dec_ ends with the output layer
+  Layer mu_head_, logvar_head_;
+  int64_t features_ = 0, cond_ = 0, latent_ = 0;
+  double logvar_min_ = 0, logvar_max_ = 0;
+  int threads_ = 1;
+  int64_t capacity_ = 0;
+  torch::Tensor grads_;  // the optimizer's flat gradient buffer
+  // Activations and their gradients, (rows, width) each: [x, c], the encoder's
+  // hidden layers (post-ReLU), mu, logvar before and after the clamp, its std,
+  // [z, c], the decoder's hidden layers, the logits, and scratch.
+  torch::Tensor in_enc_, mu_, lv_raw_, lv_, sd_, in_dec_, logits_, tmp_;
+  std::vector<torch::Tensor> enc_act_, dec_act_, g_enc_, g_dec_;
+  torch::Tensor g_logits_, g_z_, g_mu_, g_lv_;
+  torch::Tensor recon_part_;          // (threads, rows): each thread's share of -log p(x | z, c)
+  torch::Tensor kl_;                  // (rows)
+  std::vector<int64_t> cond_offset_;  // first one-hot column of each condition
+  std::vector<double> sumsq_;         // per thread, 8 doubles apart (one cache line each)
+};
+
+}  // namespace cvae::training
