@@ -106,16 +106,19 @@ def main():
     raw, E = args.raw, args.epochs
     skip = 1 if E > 1 else 0
 
-    runs = {"cpp": [], "twin": []}
+    runs = {"cpp": [], "cpp_autograd": [], "twin": []}
     for i in range(1, args.reps + 1):
-        info = run_info(raw, "cpp_train_%d" % i)
-        with open(os.path.join(raw, "cpp_%d.metrics.jsonl" % i)) as f:
-            lines = [json.loads(l) for l in f if l.strip()]
-        info["seconds_per_epoch"] = [l["seconds"] for l in lines]
-        info["train_loss_per_epoch"] = [l["train_loss"] for l in lines]
-        with open(os.path.join(raw, "cpp_%d.eval.json" % i)) as f:
-            info["test_neg_elbo"] = json.load(f)["neg_elbo"]
-        runs["cpp"].append(info)
+        for side in ("cpp", "cpp_autograd"):
+            if not os.path.exists(os.path.join(raw, "%s_train_%d.time" % (side, i))):
+                continue
+            info = run_info(raw, "%s_train_%d" % (side, i))
+            with open(os.path.join(raw, "%s_%d.metrics.jsonl" % (side, i))) as f:
+                lines = [json.loads(l) for l in f if l.strip()]
+            info["seconds_per_epoch"] = [l["seconds"] for l in lines]
+            info["train_loss_per_epoch"] = [l["train_loss"] for l in lines]
+            with open(os.path.join(raw, "%s_%d.eval.json" % (side, i))) as f:
+                info["test_neg_elbo"] = json.load(f)["neg_elbo"]
+            runs[side].append(info)
 
         info = run_info(raw, "twin_train_%d" % i)
         with open(os.path.join(raw, "twin_%d.json" % i)) as f:
@@ -126,7 +129,9 @@ def main():
         runs["twin"].append(info)
 
     summary = {}
-    for side in ("cpp", "twin"):
+    for side in ("cpp", "cpp_autograd", "twin"):
+        if not runs[side]:
+            continue
         kept = [s for r in runs[side] for s in r["seconds_per_epoch"][skip:]]
         first = [r["seconds_per_epoch"][0] for r in runs[side]]
         st = stats(kept)
@@ -140,8 +145,9 @@ def main():
             "gflops_exact": TRAIN_FLOPS_EXACT * 60000 / st["median"] / 1e9 if st["median"] else None,
         }
 
-    gen = {"cpp": [], "twin": []}
-    for side in ("cpp", "twin"):
+    gen = {"cpp": [], "cpptorch": [], "cppdefault": [], "twin": []}
+    gen_summary = {}
+    for side in gen:
         for i in range(0, args.reps + 1):
             name = "gen_%s_%d" % (side, i)
             if os.path.exists(os.path.join(raw, name + ".time")):
@@ -149,8 +155,10 @@ def main():
                 g["warmup"] = i == 0
                 gen[side].append(g)
         timed = [g for g in gen[side] if not g["warmup"]]
-        summary[side]["generate_wall_seconds"] = stats([g["wall_seconds"] for g in timed])
-        summary[side]["generate_peak_rss_mb"] = stats([g["peak_rss_mb"] for g in timed])
+        gen_summary[side] = {"generate_wall_seconds": stats([g["wall_seconds"] for g in timed]),
+                             "generate_peak_rss_mb": stats([g["peak_rss_mb"] for g in timed])}
+        if side in summary:
+            summary[side].update(gen_summary[side])
 
     mm = {}
     for when in ("before", "after"):
@@ -174,6 +182,7 @@ def main():
         "summary": summary,
         "ratio_cpp_over_twin_seconds_per_epoch": ratio,
         "ratio_cpp_over_twin_generate": gen_ratio,
+        "generate": gen_summary,
         "matmul": mm,
         "matmul_peak_gflops": peak,
         "cpp_fraction_of_peak": c["gflops_3x"] / peak if peak else None,
@@ -227,6 +236,28 @@ def main():
     print("%-*s %12s %12s %10s" % (w, "achieved GFLOP/s (3x fwd, median)", fmt(c["gflops_3x"], ".1f"),
                                    fmt(t["gflops_3x"], ".1f"), fmt(c["gflops_3x"] / t["gflops_3x"], ".3f")))
     print("%-*s %12s %12s" % (w, "  (exact count, median)", fmt(c["gflops_exact"], ".1f"), fmt(t["gflops_exact"], ".1f")))
+    a = summary.get("cpp_autograd")
+    if a:
+        print()
+        print("C++ with --engine autograd (libtorch autograd + the same flat Adam), same runs interleaved:")
+        for label, key, stat, spec in rows[:9]:
+            v = a[key][stat]
+            print("%-*s %12s %12s %10s" % (w, "  " + label, fmt(v, spec), fmt(t[key][stat], spec),
+                                           fmt(v / t[key][stat] if t[key][stat] else None, ".3f")))
+        print("%-*s %12s" % (w, "  achieved GFLOP/s (3x fwd, median)", fmt(a["gflops_3x"], ".1f")))
+    print()
+    print("generation, 64 samples of one label from a fresh process (median s; peak RSS MB; vs twin):")
+    tg = gen_summary["twin"]["generate_wall_seconds"]["median"]
+    for side, what in (("cpp", "cvae generate --rerank 1 --temperature 1 (launcher, no libtorch)"),
+                       ("cpptorch", "cvae-torch generate, the same options (libtorch loaded)"),
+                       ("cppdefault", "cvae generate, default sampler (16 candidates, T 1.4)"),
+                       ("twin", "twin: decode 64 draws from N(0, I)")):
+        g = gen_summary.get(side)
+        if not g or not g["generate_wall_seconds"]["n"]:
+            continue
+        m = g["generate_wall_seconds"]["median"]
+        print("  %-66s %6s s  %5s MB  %s" % (what, fmt(m, ".3f"), fmt(g["generate_peak_rss_mb"]["median"], ".0f"),
+                                             fmt(m / tg if tg else None, ".3f")))
     print()
     for when, m in mm.items():
         print("matmul peak (%s): %.1f GFLOP/s; %s; %s" % (when, m["gflops"], m["what"], m["library"]))
@@ -240,9 +271,9 @@ def main():
     print("per run: s/epoch; test -ELBO; CPU%% of the process (of %d%% for %d threads); cores other processes kept busy "
           "meanwhile; share of the time some task waited for a CPU (PSI); steal; load before"
           % (100 * args.threads, args.threads))
-    for side in ("cpp", "twin"):
+    for side in ("cpp", "cpp_autograd", "twin"):
         for i, r in enumerate(runs[side], 1):
-            print("  %-4s %d: %-24s -ELBO %7.2f  cpu %4.0f%%  others %.2f cores  cpu-wait %4s  steal %.2f  load %s"
+            print("  %-12s %d: %-24s -ELBO %7.2f  cpu %4.0f%%  others %.2f cores  cpu-wait %4s  steal %.2f  load %s"
                   % (side, i, " ".join("%.2f" % s for s in r["seconds_per_epoch"]), r["test_neg_elbo"],
                      r.get("cpu_percent", 0), r.get("other_busy_cores", 0), fmt(100 * r["psi_cpu_some"] if "psi_cpu_some" in r else None, ".0f") + "%",
                      r.get("steal_cores", 0),

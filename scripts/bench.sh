@@ -73,7 +73,10 @@ fi
 CVAE=build/bin/cvae
 [ -x "$CVAE" ] || die "$CVAE was not built"
 # Others may rebuild build/ while this runs: note which binary and source it measured.
-bin_id() { echo "sha256 $(sha256sum "$CVAE" | cut -c1-16), built $(stat -c %y "$CVAE" | cut -c1-19)"; }
+bin_id() {
+  echo "sha256 $(cat "$CVAE" build/bin/cvae-torch | sha256sum | cut -c1-16) (cvae + cvae-torch)," \
+    "built $(stat -c %y build/bin/cvae-torch | cut -c1-19)"
+}
 bin_before="$(bin_id)"
 src_state="HEAD $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(git status --porcelain -- src include CMakeLists.txt 2>/dev/null | wc -l) uncommitted change(s) in src/ include/ CMakeLists.txt"
 data=data/fashion-mnist
@@ -117,18 +120,21 @@ run_timed() {
   } >>"$raw/$name.sys"
 }
 
+# cpp_train I [autograd]: the default engine (fused for this model), or --engine autograd
+# (libtorch's autograd and the same flat Adam) as side "cpp_autograd".
 cpp_train() {
-  local i="$1"
-  echo "$PROG: [$i/$reps] C++ train ($epochs epochs, $threads threads)"
+  local i="$1" side=cpp engine=()
+  if [ "${2:-}" = autograd ]; then side=cpp_autograd; engine=(--engine autograd); fi
+  echo "$PROG: [$i/$reps] C++ train ($epochs epochs, $threads threads${engine[*]:+, ${engine[*]}})"
   # The MLP model the twin mirrors, named option by option (cvae's own defaults are the
   # conv model of docs/models.md); no latent mixture, which the twin does not fit.
-  run_timed "cpp_train_$i" "${pre[@]}" "$CVAE" train --data "$data" --out "$raw/cpp_$i.cvae" --epochs "$epochs" \
+  run_timed "${side}_train_$i" "${pre[@]}" "$CVAE" train --data "$data" --out "$raw/${side}_$i.cvae" --epochs "$epochs" \
     --arch mlp --prior standard --likelihood bernoulli --hidden 512,256 --latent 8 --batch-size 128 \
-    --lr 0.001 --kl-warmup 0 --gmm-components 0 \
-    --val-fraction 0 --threads "$threads" --progress none --metrics "$raw/cpp_$i.metrics.jsonl"
-  "$CVAE" eval --model "$raw/cpp_$i.cvae" --data "$data" --iw-samples 0 --threads "$threads" \
-    --json "$raw/cpp_$i.eval.json" >"$raw/cpp_eval_$i.log" 2>&1 ||
-    die "C++ eval failed (log: $raw/cpp_eval_$i.log)"
+    --lr 0.001 --kl-warmup 0 --gmm-components 0 "${engine[@]}" \
+    --val-fraction 0 --threads "$threads" --progress none --metrics "$raw/${side}_$i.metrics.jsonl"
+  "$CVAE" eval --model "$raw/${side}_$i.cvae" --data "$data" --iw-samples 0 --threads "$threads" \
+    --json "$raw/${side}_$i.eval.json" >"$raw/${side}_eval_$i.log" 2>&1 ||
+    die "C++ eval failed (log: $raw/${side}_eval_$i.log)"
 }
 
 twin_train() {
@@ -144,10 +150,14 @@ mm() {
 }
 
 mm before
-# Training: the two sides alternate; the order within a pair flips every rep (C T, T C, C T, ...)
-# so a slow drift in machine load hits both sides alike.
+# Training: the sides alternate; the order flips every rep (C A T, T A C, C A T, ...) so a
+# slow drift in machine load hits all alike. A = the C++ binary with --engine autograd.
 for i in $(seq 1 "$reps"); do
-  if [ $((i % 2)) = 1 ]; then cpp_train "$i"; twin_train "$i"; else twin_train "$i"; cpp_train "$i"; fi
+  if [ $((i % 2)) = 1 ]; then
+    cpp_train "$i"; cpp_train "$i" autograd; twin_train "$i"
+  else
+    twin_train "$i"; cpp_train "$i" autograd; cpp_train "$i"
+  fi
 done
 
 # Generation: a fresh process each time, 64 samples of one label, from the models of rep 1.
@@ -158,16 +168,36 @@ gen_cpp() {
   run_timed "gen_cpp_$1" "$CVAE" generate --model "$raw/cpp_1.cvae" --label "$label_name" -n 64 \
     --rerank 1 --temperature 1 --threads "$threads" --out "$raw/gen_cpp_$1.png"
 }
+# The same request in the full program (libtorch loaded; the same sampler code, so the
+# same PNG), and cvae's default sampler (16 candidates per sample at temperature 1.4, each
+# scored by the model's encoder and decoder: the full program, through the launcher).
+gen_cpptorch() {
+  run_timed "gen_cpptorch_$1" "build/bin/cvae-torch" generate --model "$raw/cpp_1.cvae" \
+    --label "$label_name" -n 64 --rerank 1 --temperature 1 --threads "$threads" \
+    --out "$raw/gen_cpptorch_$1.png"
+}
+gen_cppdefault() {
+  run_timed "gen_cppdefault_$1" "$CVAE" generate --model "$raw/cpp_1.cvae" --label "$label_name" \
+    -n 64 --threads "$threads" --out "$raw/gen_cppdefault_$1.png"
+}
 gen_twin() {
   run_timed "gen_twin_$1" "$PY" bench/twin_generate.py --weights "$raw/twin_1.pt" --n 64 \
     --label "$label_index" --threads "$threads" --out "$raw/gen_twin_$1.npy"
 }
 echo "$PROG: generation, $reps cold starts of each (after one untimed warm-up each)"
 gen_cpp 0
+gen_cpptorch 0
+gen_cppdefault 0
 gen_twin 0
 for i in $(seq 1 "$reps"); do
-  if [ $((i % 2)) = 1 ]; then gen_cpp "$i"; gen_twin "$i"; else gen_twin "$i"; gen_cpp "$i"; fi
+  if [ $((i % 2)) = 1 ]; then
+    gen_cpp "$i"; gen_cpptorch "$i"; gen_cppdefault "$i"; gen_twin "$i"
+  else
+    gen_twin "$i"; gen_cppdefault "$i"; gen_cpptorch "$i"; gen_cpp "$i"
+  fi
 done
+cmp -s "$raw/gen_cpp_1.png" "$raw/gen_cpptorch_1.png" ||
+  echo "$PROG: WARNING: the launcher's and cvae-torch's images differ" >&2
 
 mm after
 bin_after="$(bin_id)"

@@ -299,91 +299,10 @@ torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
   return parts.size() == 1 ? parts[0] : torch::cat(parts, 1);
 }
 
-namespace {
-
-int64_t find_label(const ConditionSpec& spec, const std::string& name) {
-  auto it = std::find(spec.labels.begin(), spec.labels.end(), name);
-  if (it == spec.labels.end()) {
-    throw ConfigError(
-        fmt::format("unknown label '{}' for condition '{}' (expected one of: {}, or all)", name,
-                    spec.name, fmt::join(spec.labels, ", ")));
-  }
-  return it - spec.labels.begin();
-}
-
-std::vector<std::string> split_on(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (true) {
-    size_t pos = s.find(sep, start);
-    out.push_back(s.substr(start, pos == std::string::npos ? std::string::npos : pos - start));
-    if (pos == std::string::npos) break;
-    start = pos + 1;
-  }
-  return out;
-}
-
-}  // namespace
-
 torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
                            const std::vector<std::string>& requested) {
+  const LabelRows rows = parse_label_rows(conditions, requested);
   const int64_t k = static_cast<int64_t>(conditions.size());
-  std::vector<std::vector<int64_t>> rows;
-  auto add_all = [&] {
-    // Every combination, the last condition varying fastest.
-    std::vector<int64_t> row(static_cast<size_t>(k), 0);
-    while (true) {
-      rows.push_back(row);
-      int64_t j = k - 1;
-      while (j >= 0) {
-        auto& v = row[static_cast<size_t>(j)];
-        if (++v < static_cast<int64_t>(conditions[static_cast<size_t>(j)].labels.size())) break;
-        v = 0;
-        --j;
-      }
-      if (j < 0) break;
-    }
-  };
-  if (requested.empty()) throw ConfigError("no label given (expected a label name or all)");
-  for (const auto& item : requested) {
-    if (item == "all") {
-      add_all();
-      continue;
-    }
-    if (k == 1) {
-      for (const auto& name : split_on(item, ',')) {
-        rows.push_back({find_label(conditions[0], name)});
-      }
-      continue;
-    }
-    std::vector<int64_t> row(static_cast<size_t>(k), -1);
-    for (const auto& part : split_on(item, '+')) {
-      auto eq = part.find('=');
-      if (eq == std::string::npos) {
-        throw ConfigError(
-            fmt::format("label '{}' does not name its condition (expected name=value joined by "
-                        "'+', e.g. {}={})",
-                        item, conditions[0].name, conditions[0].labels[0]));
-      }
-      const std::string cname = part.substr(0, eq);
-      auto it = std::find_if(conditions.begin(), conditions.end(),
-                             [&](const ConditionSpec& c) { return c.name == cname; });
-      if (it == conditions.end()) {
-        std::vector<std::string> names;
-        for (const auto& c : conditions) names.push_back(c.name);
-        throw ConfigError(fmt::format("unknown condition '{}' (expected one of: {})", cname,
-                                      fmt::join(names, ", ")));
-      }
-      row[static_cast<size_t>(it - conditions.begin())] = find_label(*it, part.substr(eq + 1));
-    }
-    for (int64_t j = 0; j < k; ++j) {
-      if (row[static_cast<size_t>(j)] < 0) {
-        throw ConfigError(fmt::format("label '{}' does not set condition '{}'", item,
-                                      conditions[static_cast<size_t>(j)].name));
-      }
-    }
-    rows.push_back(row);
-  }
   auto out = torch::empty({static_cast<int64_t>(rows.size()), k}, torch::kInt64);
   auto acc = out.accessor<int64_t, 2>();
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -394,16 +313,9 @@ torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
 }
 
 std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row) {
-  if (conditions.size() == 1)
-    return conditions[0].labels.at(static_cast<size_t>(row[0].item<int64_t>()));
-  std::string out;
-  for (size_t j = 0; j < conditions.size(); ++j) {
-    if (j) out += "+";
-    out +=
-        conditions[j].name + "=" +
-        conditions[j].labels.at(static_cast<size_t>(row[static_cast<int64_t>(j)].item<int64_t>()));
-  }
-  return out;
+  auto r = row.to(torch::kInt64).contiguous();
+  return label_row_name(
+      conditions, std::vector<int64_t>(r.data_ptr<int64_t>(), r.data_ptr<int64_t>() + r.numel()));
 }
 
 std::vector<std::string> label_names(const std::vector<ConditionSpec>& conditions,

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "cvae/config.h"
+#include "data/labels.h"
 
 namespace cvae::data {
 
@@ -80,14 +81,11 @@ DataConfig data_config_for_model(DataConfig cfg, const std::vector<int64_t>& sha
 torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
                                 const torch::Tensor& y);
 
-// Resolves user label strings to label-index rows (M, K).
-//  - single condition: "3", "3,5,7" or "all"
-//  - several conditions: "accent=scottish+word=seven"; "all" is every combination
-// Unknown names throw ConfigError listing the known labels.
+// parse_label_rows (data/labels.h) as a (M, K) int64 tensor.
 torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
                            const std::vector<std::string>& requested);
 
-// Human-readable name of one label-index row, e.g. "3" or "accent=scottish+word=seven".
+// label_row_name (data/labels.h) of one label-index row (K,).
 std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row);
 // label_name of each row of rows (M, K).
 std::vector<std::string> label_names(const std::vector<ConditionSpec>& conditions,

@@ -4,6 +4,7 @@
 #include <stb/stb_image_write.h>
 
 #include <climits>
+#include <cmath>
 #include <cstring>
 #include <memory>
 
@@ -28,6 +29,12 @@ struct StbFree {
 };
 
 }  // namespace
+
+std::pair<int64_t, int64_t> sample_grid_shape(int64_t labels, int64_t per_label) {
+  if (labels != 1) return {labels, per_label};
+  const auto cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(per_label))));
+  return {(per_label + cols - 1) / cols, cols};
+}
 
 Image make_grid(const std::vector<uint8_t>& images, int64_t n, int64_t c, int64_t h, int64_t w,
                 int64_t rows, int64_t cols, int64_t pad, uint8_t pad_value) {

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace cvae::data {
@@ -19,6 +20,10 @@ struct Image {
 // images.size() != n*c*h*w.
 Image make_grid(const std::vector<uint8_t>& images, int64_t n, int64_t c, int64_t h, int64_t w,
                 int64_t rows, int64_t cols, int64_t pad = 2, uint8_t pad_value = 128);
+
+// The grid of `generate`: one row per label, or a square-ish grid when there is
+// one label. -> (rows, cols)
+std::pair<int64_t, int64_t> sample_grid_shape(int64_t labels, int64_t per_label);
 
 // Encodes img as PNG and writes it atomically. Throws IoError when encoding or writing fails
 // and ConfigError when img is malformed.

@@ -9,6 +9,8 @@
 #include "core/container.h"
 #include "cvae/errors.h"
 #include "cvae/version.h"
+#include "lite/mlp_sampler.h"
+#include "lite/raw_tensors.h"
 
 namespace cvae::models {
 namespace {
@@ -106,6 +108,19 @@ void save_model_file(const std::string& path, const ModelFile& f) {
   c.header = {{"program", kProgram}, {"kind", "model"},  {"cvae_version", CVAE_VERSION},
               {"model", f.model},    {"train", f.train}, {"state", state_to_json(f.state)}};
   c.blobs["weights"] = f.weights;
+  // The inference weights again as raw float32 for the torch-free sampler
+  // (lite/mlp_sampler.h), when it can decode this model.
+  if (lite::sampler_supports(f.model)) {
+    CVAE m(f.model);
+    module_from_bytes(*m, f.weights, fmt::format("model file '{}'", path));
+    std::vector<lite::RawTensor> raw;
+    for (const auto& p : m->named_parameters()) {
+      auto v = p.value().detach().contiguous();
+      raw.push_back({p.key(), v.sizes().vec(),
+                     std::vector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel())});
+    }
+    c.blobs["inference/weights_f32"] = lite::encode_raw_tensors(raw);
+  }
   if (!f.latent_mixture.empty()) c.blobs["sampler/latent_mixture"] = f.latent_mixture;
   if (!f.train_sequences.empty()) c.blobs["data/train_sequences"] = f.train_sequences;
   if (f.resume) {

@@ -13,6 +13,8 @@
 #include "cvae/errors.h"
 #include "cvae/version.h"
 #include "data/dataset.h"
+#include "data/png.h"
+#include "lite/mlp_sampler.h"
 #include "models/model_file.h"
 #include "serve/serve.h"
 #include "serve/text_decode.h"
@@ -139,18 +141,23 @@ GenerateResult generate(const GenerateRequest& req) {
     }
     return res;
   }
-  auto images = serve::sample(*model, rows, req.n, sampling.latent_temperature, gen,
-                              req.sample_pixels, mixture, sampling.decode.rerank);
+  torch::Tensor images;
+  if (lite::sampler_supports(info.model) && !mixture.defined() && !req.sample_pixels &&
+      sampling.decode.rerank <= 1) {
+    // The torch-free sampler, which `cvae generate` also runs without libtorch
+    // (lite/cli.h): the same images for the same seed either way.
+    images = serve::sample_mlp_images(*model, data::parse_label_rows(conds, req.labels), req.n,
+                                      sampling.latent_temperature, req.seed);
+  } else {
+    images = serve::sample(*model, rows, req.n, sampling.latent_temperature, gen, req.sample_pixels,
+                           mixture, sampling.decode.rerank);
+  }
   res.count = images.size(0);
   const std::string out = req.out.empty() ? "samples.png" : req.out;
   core::create_parent_dirs(out);
   if (format == "png") {
     check_image_model(info.model, "PNG output");
-    int64_t grid_rows = m, cols = req.n;
-    if (m == 1) {  // one label: a square-ish grid
-      cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(req.n))));
-      grid_rows = (req.n + cols - 1) / cols;
-    }
+    const auto [grid_rows, cols] = data::sample_grid_shape(m, req.n);
     serve::write_png_grid(out, images, grid_rows, cols);
     res.files = {out};
   } else {

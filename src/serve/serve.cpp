@@ -3,11 +3,13 @@
 #include <cmath>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "data/idx.h"
 #include "data/png.h"
+#include "lite/mlp_sampler.h"
 
 namespace cvae::serve {
 
@@ -161,8 +163,29 @@ std::pair<torch::Tensor, torch::Tensor> transfer_latent(models::CVAEImpl& model,
 }
 
 std::vector<uint8_t> to_bytes(const torch::Tensor& images) {
-  auto b = images.detach().mul(255.0).round().clamp(0, 255).to(torch::kUInt8).contiguous();
-  return std::vector<uint8_t>(b.data_ptr<uint8_t>(), b.data_ptr<uint8_t>() + b.numel());
+  auto x = images.detach().to(torch::kFloat32).contiguous();
+  std::vector<uint8_t> out(static_cast<size_t>(x.numel()));
+  lite::to_bytes(x.data_ptr<float>(), x.numel(), out.data());
+  return out;
+}
+
+torch::Tensor sample_mlp_images(models::CVAEImpl& model, const data::LabelRows& rows, int64_t n,
+                                double temperature, uint64_t seed) {
+  const ModelConfig& cfg = model.config();
+  auto params = model.named_parameters();
+  const auto dec = lite::mlp_decoder(
+      cfg, [&](const std::string& name, const std::vector<int64_t>& shape) -> const float* {
+        const torch::Tensor* p = params.find(name);
+        if (!p || p->sizes().vec() != shape || p->scalar_type() != torch::kFloat32 ||
+            !p->is_contiguous())
+          throw CheckpointError(fmt::format("the model has no parameter '{}' of shape {}", name,
+                                            fmt::join(shape, "x")));
+        return p->data_ptr<float>();
+      });
+  auto means = lite::sample_means(dec, rows, n, temperature, seed);
+  auto shape = cfg.input_shape;
+  shape.insert(shape.begin(), static_cast<int64_t>(rows.size()) * n);
+  return torch::from_blob(means.data(), shape, torch::kFloat32).clone();
 }
 
 void write_png_grid(const std::string& path, const torch::Tensor& images, int64_t rows,

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "data/labels.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
 #include "models/model_file.h"
@@ -35,6 +36,13 @@ torch::Tensor sample_latent(models::CVAEImpl& model, const torch::Tensor& rows, 
 torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t n,
                      double temperature, at::Generator& gen, bool sample_pixels,
                      const models::LatentMixture& mixture = {}, int64_t candidates = 1);
+
+// The prior sampler of an MLP image model with a Bernoulli likelihood
+// (lite::sampler_supports), through the torch-free code that `cvae generate`
+// runs without libtorch (lite/mlp_sampler.h): n mean images per row, the noise
+// from lite::NormalStream(seed). rows M label-index rows -> (M*n, S...).
+torch::Tensor sample_mlp_images(models::CVAEImpl& model, const data::LabelRows& rows, int64_t n,
+                                double temperature, uint64_t seed);
 
 // Calls draw() `candidates` times (each call: one example per row of
 // target_rows (N, K), as (N, S...)) and keeps, per row, the candidate with the
@@ -75,7 +83,7 @@ torch::Tensor infer_labels(models::CVAEImpl& model, const torch::Tensor& x);
 // for every row of parse_labels(conditions, {"all"}): x (N, S...) -> (N, L).
 torch::Tensor label_log_posterior(models::CVAEImpl& model, const torch::Tensor& x);
 
-// (N, S...) in [0, 1] -> bytes, values rounded to 0..255.
+// (N, S...) in [0, 1] -> bytes, values rounded to 0..255 (lite::to_bytes).
 std::vector<uint8_t> to_bytes(const torch::Tensor& images);
 
 // Writes images (N, C, H, W) in [0, 1] as a PNG grid of rows x cols tiles.

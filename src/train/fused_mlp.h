@@ -76,7 +76,7 @@ class FusedMLPStep {
   // Runs f(t) for t in [0, threads) in parallel; returns when all are done.
   template <class F>
   void phase(const F& f);
-  // Thread t's share [begin, end) of n units (boundaries on 16-float cache lines).
+  // Thread t's share [begin, end) of n units (boundaries on multiples of 8 floats).
   std::pair<int64_t, int64_t> share(int64_t n, int t) const;
   // The weight and bias gradients of layer l for its output units [u0, u1),
   // from g (rows, out) (the gradient w.r.t. the layer's output) and its input;

@@ -77,10 +77,10 @@ int wait_child(pid_t pid, int timeout_s, bool* timed_out) {
   }
 }
 
-// Starts CVAE_CLI_PATH with args, stdout and stderr on the given descriptors (which are
+// Starts exe with args, stdout and stderr on the given descriptors (which are
 // closed here, in the parent), and with RLIMIT_FSIZE = max_file_bytes when that is >= 0.
-pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int64_t max_file_bytes) {
-  const std::string exe = cli_path();
+pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int64_t max_file_bytes,
+            const std::string& exe = cli_path()) {
   // Everything the child needs is prepared before fork: after it only
   // async-signal-safe calls are made.
   std::vector<std::string> argv_s;
@@ -135,7 +135,8 @@ pid_t spawn(const std::vector<std::string>& args, int out_fd, int err_fd, int64_
 
 // Runs the child with stdout and stderr on pipes (not files, so that RLIMIT_FSIZE does
 // not cut them), reading both until they close or the deadline passes.
-RunResult run(const std::vector<std::string>& args, int timeout_s, int64_t max_file_bytes) {
+RunResult run(const std::vector<std::string>& args, int timeout_s, int64_t max_file_bytes,
+              const std::string& exe = cli_path()) {
   int out_pipe[2], err_pipe[2];
   if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   if (::pipe2(err_pipe, O_CLOEXEC) != 0) {
@@ -145,7 +146,7 @@ RunResult run(const std::vector<std::string>& args, int timeout_s, int64_t max_f
   }
   pid_t pid = -1;
   try {
-    pid = spawn(args, out_pipe[1], err_pipe[1], max_file_bytes);
+    pid = spawn(args, out_pipe[1], err_pipe[1], max_file_bytes, exe);
   } catch (...) {
     ::close(out_pipe[0]);
     ::close(err_pipe[0]);
@@ -367,6 +368,11 @@ bool file_exists(const std::string& path) {
 }
 
 std::string cli_path() { return CVAE_CLI_PATH; }
+std::string torch_cli_path() { return CVAE_TORCH_CLI_PATH; }
+
+RunResult run_program(const std::string& exe, const std::vector<std::string>& args, int timeout_s) {
+  return run(args, timeout_s, -1, exe);
+}
 
 RunResult run_cli(const std::vector<std::string>& args, int timeout_s) {
   return run(args, timeout_s, -1);

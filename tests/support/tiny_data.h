@@ -83,8 +83,10 @@ std::string read_bytes(const std::string& path);
 void write_bytes(const std::string& path, const std::string& bytes);
 bool file_exists(const std::string& path);
 
-// The cvae binary under test (CVAE_CLI_PATH).
+// The cvae binary under test (CVAE_CLI_PATH: the launcher), and the full
+// program it hands most commands to (CVAE_TORCH_CLI_PATH: cvae-torch).
 std::string cli_path();
+std::string torch_cli_path();
 
 struct RunResult {
   int code = -1;  // exit status, or 128 + signal when the process was killed by a signal
@@ -100,6 +102,9 @@ bool contains(const std::string& s, const std::string& needle);
 // stderr separately. stdin is /dev/null. After timeout_s seconds the child is
 // SIGKILLed (code 137) and err ends with a line saying so.
 RunResult run_cli(const std::vector<std::string>& args, int timeout_s = 300);
+// The same for another executable.
+RunResult run_program(const std::string& exe, const std::vector<std::string>& args,
+                      int timeout_s = 300);
 
 // As run_cli, with the child's RLIMIT_FSIZE set to max_file_bytes and SIGXFSZ ignored,
 // so that any write past that size fails with EFBIG, as on a full disk.
