@@ -160,6 +160,19 @@ def main():
         if side in summary:
             summary[side].update(gen_summary[side])
 
+    big = {}
+    for side in ("cpp", "cpptorch", "twin"):
+        walls = [run_info(raw, "big_%s_%d" % (side, i))["wall_seconds"] for i in range(1, args.reps + 1)
+                 if os.path.exists(os.path.join(raw, "big_%s_%d.time" % (side, i)))]
+        if walls:
+            st = stats(walls)
+            cold = gen_summary.get(side, {}).get("generate_wall_seconds", {}).get("median")
+            big[side] = {"samples": 10000, "wall_seconds": st,
+                         "samples_per_second": 10000 / st["median"],
+                         # the cost of the extra 9,936 samples over the 64-sample cold start
+                         "marginal_samples_per_second": (10000 - 64) / (st["median"] - cold)
+                         if cold is not None and st["median"] > cold else None}
+
     mm = {}
     for when in ("before", "after"):
         p = os.path.join(raw, "matmul_%s.json" % when)
@@ -183,6 +196,7 @@ def main():
         "ratio_cpp_over_twin_seconds_per_epoch": ratio,
         "ratio_cpp_over_twin_generate": gen_ratio,
         "generate": gen_summary,
+        "generate_batch": big,
         "matmul": mm,
         "matmul_peak_gflops": peak,
         "cpp_fraction_of_peak": c["gflops_3x"] / peak if peak else None,
@@ -258,6 +272,18 @@ def main():
         m = g["generate_wall_seconds"]["median"]
         print("  %-66s %6s s  %5s MB  %s" % (what, fmt(m, ".3f"), fmt(g["generate_peak_rss_mb"]["median"], ".0f"),
                                              fmt(m / tg if tg else None, ".3f")))
+    if big:
+        print()
+        print("batch generation, 10,000 samples of one label as bytes, fresh process (median wall s; samples/s "
+              "including start-up; samples/s beyond the 64-sample cold start):")
+        for side, what in (("cpp", "cvae generate --rerank 1 --format idx (launcher, no libtorch)"),
+                           ("cpptorch", "cvae-torch generate, the same options"),
+                           ("twin", "twin, uint8 .npy")):
+            b = big.get(side)
+            if b:
+                print("  %-66s %6s s  %8s/s  %8s/s" % (what, fmt(b["wall_seconds"]["median"], ".3f"),
+                                                       fmt(b["samples_per_second"], ".0f"),
+                                                       fmt(b["marginal_samples_per_second"], ".0f")))
     print()
     for when, m in mm.items():
         print("matmul peak (%s): %.1f GFLOP/s; %s; %s" % (when, m["gflops"], m["what"], m["library"]))

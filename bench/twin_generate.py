@@ -30,6 +30,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", required=True)
+    ap.add_argument("--uint8", action="store_true",
+                    help="save round(255 x) as uint8 (what cvae writes to IDX) instead of float32")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     hidden, latent, classes, shape = [512, 256], 8, 10, (1, 28, 28)
@@ -41,6 +43,8 @@ def main():
         z = torch.randn(args.n, latent, generator=gen)
         c = torch.nn.functional.one_hot(torch.full((args.n,), args.label, dtype=torch.int64), classes).float()
         x = torch.sigmoid(model.decoder(z, c)).reshape(args.n, *shape)
+    if args.uint8:
+        x = (x * 255.0).round().clamp(0, 255).to(torch.uint8)
     np.save(args.out, x.numpy())
 
 

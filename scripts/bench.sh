@@ -196,6 +196,28 @@ for i in $(seq 1 "$reps"); do
     gen_twin "$i"; gen_cppdefault "$i"; gen_cpptorch "$i"; gen_cpp "$i"
   fi
 done
+# Batch generation: 10,000 samples of one label, written as bytes (cvae: IDX; twin: a uint8
+# .npy), from a fresh process each time, so start-up counts too.
+big=10000
+gen_big() {
+  case "$2" in
+    cpp) run_timed "big_cpp_$1" "$CVAE" generate --model "$raw/cpp_1.cvae" --label "$label_name" \
+           -n "$big" --rerank 1 --temperature 1 --threads "$threads" --format idx --out "$raw/big_cpp_$1" ;;
+    cpptorch) run_timed "big_cpptorch_$1" build/bin/cvae-torch generate --model "$raw/cpp_1.cvae" \
+           --label "$label_name" -n "$big" --rerank 1 --temperature 1 --threads "$threads" \
+           --format idx --out "$raw/big_cpptorch_$1" ;;
+    twin) run_timed "big_twin_$1" "$PY" bench/twin_generate.py --weights "$raw/twin_1.pt" --n "$big" \
+           --label "$label_index" --threads "$threads" --uint8 --out "$raw/big_twin_$1.npy" ;;
+  esac
+}
+echo "$PROG: batch generation, $big samples, $reps runs of each"
+for i in $(seq 1 "$reps"); do
+  if [ $((i % 2)) = 1 ]; then
+    gen_big "$i" cpp; gen_big "$i" cpptorch; gen_big "$i" twin
+  else
+    gen_big "$i" twin; gen_big "$i" cpptorch; gen_big "$i" cpp
+  fi
+done
 cmp -s "$raw/gen_cpp_1.png" "$raw/gen_cpptorch_1.png" ||
   echo "$PROG: WARNING: the launcher's and cvae-torch's images differ" >&2
 

@@ -283,4 +283,33 @@ std::string find_idx_file(const std::string& dir, const std::string& stem) {
       fmt::format("cannot find IDX file '{}' in '{}' (tried '{}' and '{}')", stem, dir, raw, gz));
 }
 
+std::vector<std::string> write_idx_samples(const std::string& prefix, std::vector<uint8_t> images,
+                                           std::vector<int64_t> image_dims,
+                                           const std::vector<std::vector<int64_t>>& labels) {
+  IdxArray img;
+  img.dims = std::move(image_dims);
+  if (img.dims.size() == 4 && img.dims[1] == 1) img.dims.erase(img.dims.begin() + 1);  // N x H x W
+  img.data = std::move(images);
+  IdxArray lab;
+  const int64_t k = labels.empty() ? 1 : static_cast<int64_t>(labels[0].size());
+  lab.dims = {static_cast<int64_t>(labels.size())};
+  if (k > 1) lab.dims.push_back(k);
+  for (const auto& row : labels) {
+    for (int64_t v : row) {
+      if (v < 0 || v > 255) throw ConfigError("IDX labels hold at most 256 label values");
+      lab.data.push_back(static_cast<uint8_t>(v));
+    }
+  }
+  const std::string ipath = prefix + "-images-idx3-ubyte";
+  const std::string lpath = prefix + "-labels-idx1-ubyte";
+  write_idx(ipath, img);
+  write_idx(lpath, lab);
+  return {ipath, lpath};
+}
+
+std::string idx_prefix(std::string out) {
+  if (out.size() > 4 && out.compare(out.size() - 4, 4, ".png") == 0) out.resize(out.size() - 4);
+  return out;
+}
+
 }  // namespace cvae::data

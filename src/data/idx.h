@@ -26,6 +26,18 @@ IdxArray read_idx(const std::string& path);
 // IoError when the write fails.
 void write_idx(const std::string& path, const IdxArray& a);
 
+// Writes samples and their labels as PREFIX-images-idx3-ubyte (N x H x W when
+// one channel, else N x C x H x W) and PREFIX-labels-idx1-ubyte (N, or N x K
+// label indices when there are K > 1 conditions), atomically. image_dims is
+// (N, C, H, W); labels holds one row of K label indices per sample. Returns the
+// two paths. ConfigError when a label index is above 255.
+std::vector<std::string> write_idx_samples(const std::string& prefix, std::vector<uint8_t> images,
+                                           std::vector<int64_t> image_dims,
+                                           const std::vector<std::vector<int64_t>>& labels);
+
+// The IDX prefix that `generate --out` names: "x.png" -> "x", anything else as it is.
+std::string idx_prefix(std::string out);
+
 struct ImageLabelSet {
   int64_t n = 0, height = 0, width = 0;
   std::vector<uint8_t> pixels;  // n * height * width, row-major, one image after another

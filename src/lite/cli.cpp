@@ -19,6 +19,7 @@
 #include "core/container.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
+#include "data/idx.h"
 #include "data/labels.h"
 #include "data/png.h"
 #include "lite/mlp_sampler.h"
@@ -100,7 +101,8 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
   auto in_range = [](double t) { return t == -1 || (t >= 0 && t <= 100); };
   if (*n < 1 || *n > 100000 || !in_range(*temperature) || !in_range(*latent_temperature) ||
       *seed < 0 || *rerank != 1 || *threads < 0 || *threads > 1024 ||
-      (sampler != "auto" && sampler != "prior") || (format != "auto" && format != "png"))
+      (sampler != "auto" && sampler != "prior") ||
+      (format != "auto" && format != "png" && format != "idx"))
     return std::nullopt;
   const double t = *latent_temperature >= 0 ? *latent_temperature
                    : *temperature >= 0      ? *temperature
@@ -151,16 +153,26 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     const int64_t total = m * *n;
     std::vector<uint8_t> bytes(means.size());
     to_bytes(means.data(), static_cast<int64_t>(means.size()), bytes.data());
-    const auto [grid_rows, cols] = data::sample_grid_shape(m, *n);
     std::string out = get("--out", "");
     if (out.empty()) out = "samples.png";  // as cvae::generate
     core::create_parent_dirs(out);
-    data::write_png(out, data::make_grid(bytes, total, cfg.input_shape[0], cfg.input_shape[1],
-                                         cfg.input_shape[2], grid_rows, cols));
+    std::vector<std::string> files;
+    if (format == "idx") {
+      data::LabelRows labels;
+      for (const auto& r : rows) labels.insert(labels.end(), static_cast<size_t>(*n), r);
+      files = data::write_idx_samples(
+          data::idx_prefix(out), std::move(bytes),
+          {total, cfg.input_shape[0], cfg.input_shape[1], cfg.input_shape[2]}, labels);
+    } else {
+      const auto [grid_rows, cols] = data::sample_grid_shape(m, *n);
+      data::write_png(out, data::make_grid(bytes, total, cfg.input_shape[0], cfg.input_shape[1],
+                                           cfg.input_shape[2], grid_rows, cols));
+      files = {out};
+    }
     std::vector<std::string> names;
     for (const auto& r : rows) names.push_back(data::label_row_name(cfg.conditions, r));
-    fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n", out, total, *n, m,
-               fmt::join(names, " "));
+    fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n", fmt::join(files, " and "),
+               total, *n, m, fmt::join(names, " "));
     return 0;
   } catch (const Error& e) {
     fmt::print(stderr, "error: {}\n", e.what());

@@ -13,6 +13,7 @@
 #include "cvae/errors.h"
 #include "cvae/version.h"
 #include "data/dataset.h"
+#include "data/idx.h"
 #include "data/png.h"
 #include "lite/mlp_sampler.h"
 #include "models/model_file.h"
@@ -88,12 +89,6 @@ std::pair<torch::Tensor, torch::Tensor> indexed_examples(const TransferRequest& 
   return {d.x.index_select(0, idx), d.y.index_select(0, idx)};
 }
 
-// The default --out names a PNG; as an IDX prefix drop the extension.
-std::string idx_prefix(std::string out) {
-  if (out.size() > 4 && out.compare(out.size() - 4, 4, ".png") == 0) out.resize(out.size() - 4);
-  return out;
-}
-
 }  // namespace
 
 const char* version() { return CVAE_VERSION; }
@@ -162,7 +157,7 @@ GenerateResult generate(const GenerateRequest& req) {
     res.files = {out};
   } else {
     auto labels = rows.repeat_interleave(req.n, 0);
-    res.files = serve::write_idx_pair(idx_prefix(out), images, labels);
+    res.files = serve::write_idx_pair(data::idx_prefix(out), images, labels);
   }
   return res;
 }
@@ -237,7 +232,7 @@ TransferResult transfer(const TransferRequest& req) {
   TransferResult res;
   if (req.format == "idx") {
     // The transferred images, example-major, each with its target label.
-    res.files = serve::write_idx_pair(idx_prefix(out_path), out.flatten(0, 1),
+    res.files = serve::write_idx_pair(data::idx_prefix(out_path), out.flatten(0, 1),
                                       targets.repeat({x.size(0), 1}));
   } else {
     // Each row: the original, then one decoding per target label.

@@ -202,22 +202,12 @@ void write_png_grid(const std::string& path, const torch::Tensor& images, int64_
 
 std::vector<std::string> write_idx_pair(const std::string& prefix, const torch::Tensor& images,
                                         const torch::Tensor& labels) {
-  data::IdxArray img;
-  img.dims = images.sizes().vec();
-  if (img.dims.size() == 4 && img.dims[1] == 1) img.dims.erase(img.dims.begin() + 1);  // N x H x W
-  img.data = to_bytes(images);
-  data::IdxArray lab;
-  lab.dims = labels.sizes().vec();
-  if (lab.dims.size() == 2 && lab.dims[1] == 1) lab.dims.pop_back();
-  auto l = labels.contiguous();
-  if (l.max().item<int64_t>() > 255) throw ConfigError("IDX labels hold at most 256 label values");
-  auto lb = l.to(torch::kUInt8).contiguous();
-  lab.data.assign(lb.data_ptr<uint8_t>(), lb.data_ptr<uint8_t>() + lb.numel());
-  const std::string ipath = prefix + "-images-idx3-ubyte";
-  const std::string lpath = prefix + "-labels-idx1-ubyte";
-  data::write_idx(ipath, img);
-  data::write_idx(lpath, lab);
-  return {ipath, lpath};
+  auto l = labels.to(torch::kInt64).contiguous();
+  const int64_t k = l.dim() == 2 ? l.size(1) : 1;
+  std::vector<std::vector<int64_t>> rows;
+  for (int64_t i = 0; i < l.size(0); ++i)
+    rows.emplace_back(l.data_ptr<int64_t>() + i * k, l.data_ptr<int64_t>() + (i + 1) * k);
+  return data::write_idx_samples(prefix, to_bytes(images), images.sizes().vec(), rows);
 }
 
 }  // namespace cvae::serve

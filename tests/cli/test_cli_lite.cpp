@@ -60,6 +60,22 @@ TEST_F(CliLite, SameImagesAsTheFullProgram) {
   other[10] = "6";
   ASSERT_EQ(cvae::testing::run_cli(other).code, 0);
   EXPECT_NE(read_bytes(file("a.png")), read_bytes(file("c.png")));
+  // IDX output: both files alike too.
+  for (const auto& [exe, prefix] : {std::make_pair(cvae::testing::cli_path(), "ia"),
+                                    std::make_pair(cvae::testing::torch_cli_path(), "ib")}) {
+    const auto r = cvae::testing::run_program(
+        exe, {"generate", "--model", file("mlp.cvae"), "--label", "all", "-n", "3", "--rerank", "1",
+              "--format", "idx", "--out", file(std::string(prefix) + ".png")});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_TRUE(contains(r.out, file(prefix) + "-images-idx3-ubyte and " + file(prefix) +
+                                    "-labels-idx1-ubyte (9 samples"))
+        << r.out;
+  }
+  for (const char* kind : {"-images-idx3-ubyte", "-labels-idx1-ubyte"}) {
+    const std::string a = read_bytes(file(std::string("ia") + kind));
+    EXPECT_FALSE(a.empty());
+    EXPECT_EQ(a, read_bytes(file(std::string("ib") + kind))) << kind;
+  }
 }
 
 TEST_F(CliLite, RunsWithoutTheFullProgramAndHandsTheRestToIt) {
