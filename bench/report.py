@@ -272,10 +272,14 @@ def main():
         m = g["generate_wall_seconds"]["median"]
         print("  %-66s %6s s  %5s MB  %s" % (what, fmt(m, ".3f"), fmt(g["generate_peak_rss_mb"]["median"], ".0f"),
                                              fmt(m / tg if tg else None, ".3f")))
+    lite = gen_summary.get("cpp", {}).get("generate_peak_rss_mb", {}).get("median")
+    if lite is not None and lite > 150:
+        print("  WARNING: the launcher's peak RSS (%.0f MB) says it loaded libtorch: it handed the request "
+              "to cvae-torch (a model file without raw weights?)" % lite)
     if big:
         print()
         print("batch generation, 10,000 samples of one label as bytes, fresh process (median wall s; samples/s "
-              "including start-up; samples/s beyond the 64-sample cold start):")
+              "including start-up; samples/s beyond the 64-sample PNG cold start):")
         for side, what in (("cpp", "cvae generate --rerank 1 --format idx (launcher, no libtorch)"),
                            ("cpptorch", "cvae-torch generate, the same options"),
                            ("twin", "twin, uint8 .npy")):

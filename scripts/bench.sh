@@ -67,7 +67,7 @@ t_begin=$(date +%s.%N)
 load_before="$(cat /proc/loadavg)"
 echo "$PROG: load before: $load_before"
 
-if [ "$force_build" = 1 ] || [ ! -x build/bin/cvae ]; then
+if [ "$force_build" = 1 ] || [ ! -x build/bin/cvae ] || [ ! -x build/bin/cvae-torch ]; then
   CVAE_TARGET=cvae_cli bash scripts/build.sh
 fi
 CVAE=build/bin/cvae

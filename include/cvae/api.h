@@ -25,9 +25,10 @@ struct TrainRequest {
   int progress = -1;          // -1 = bar when stderr is a terminal, 0 = plain lines, 1 = bar
   bool quiet = false;         // no progress output at all
   // How a training step runs: "fused" (a hand-written forward and backward for
-  // the MLP with a standard prior and Bernoulli likelihood, the batch split
-  // across threads: docs/performance.md), "autograd" (libtorch's autograd; any
-  // model), or "auto" (fused when the model allows it, else autograd).
+  // the MLP with a standard prior and Bernoulli likelihood, each layer's units
+  // split across the threads: train/fused_mlp.h, docs/performance.md),
+  // "autograd" (libtorch's autograd; any model), or "auto" (fused when the model
+  // allows it, else autograd).
   std::string engine = "auto";
   // Stop (as if killed) after this many optimisation steps in this run; 0 = never.
   // Used by tests to interrupt a run deterministically.

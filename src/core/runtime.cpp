@@ -1,5 +1,7 @@
 #include "core/runtime.h"
 
+#include <omp.h>
+
 #include <sched.h>
 #include <unistd.h>
 
@@ -33,6 +35,10 @@ int set_threads(int n) {
   // worker threads inherit the setting when they are created after this call.
   at::globalContext().setFlushDenormal(true);
   torch::set_num_threads(n);
+  // cvae's own parallel regions (at::parallel_for compiled into our code) use the
+  // OpenMP runtime we link; with a libtorch that bundles its own copy, that is
+  // another runtime, which torch::set_num_threads does not reach.
+  omp_set_num_threads(n);
   return n;
 }
 

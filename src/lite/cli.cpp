@@ -1,8 +1,12 @@
 #include "lite/cli.h"
 
 #include <omp.h>
+#if defined(__x86_64__) || defined(_M_X64)
+#include <xmmintrin.h>
+#endif
 #include <sched.h>
 
+#include <cctype>
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
@@ -40,8 +44,31 @@ bool known(const std::string& name) {
   return false;
 }
 
+// Plain decimal numbers only ("12", "-1", "0.8", "1e-3"): anything CLI11 might
+// read otherwise (a leading 0 is octal to it, "0x10" hex) goes to the full program.
+bool plain_decimal(const std::string& s, bool fraction) {
+  size_t i = s.size() > 1 && s[0] == '-' ? 1 : 0;
+  const size_t digits = i;
+  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+  if (i == digits) return false;
+  if (s[digits] == '0' && i - digits > 1) return false;  // leading zero
+  if (!fraction) return i == s.size();
+  if (i < s.size() && s[i] == '.') {
+    const size_t f = ++i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == f) return false;
+  }
+  if (i < s.size() && (s[i] == 'e' || s[i] == 'E')) {
+    if (++i < s.size() && (s[i] == '-' || s[i] == '+')) ++i;
+    const size_t e = i;
+    while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) ++i;
+    if (i == e) return false;
+  }
+  return i == s.size();
+}
+
 std::optional<int64_t> to_int(const std::string& s) {
-  if (s.empty()) return std::nullopt;
+  if (!plain_decimal(s, false)) return std::nullopt;
   errno = 0;
   char* end = nullptr;
   const long long v = std::strtoll(s.c_str(), &end, 10);
@@ -50,7 +77,7 @@ std::optional<int64_t> to_int(const std::string& s) {
 }
 
 std::optional<double> to_double(const std::string& s) {
-  if (s.empty()) return std::nullopt;
+  if (!plain_decimal(s, true)) return std::nullopt;
   errno = 0;
   char* end = nullptr;
   const double v = std::strtod(s.c_str(), &end);
@@ -82,6 +109,8 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     }
     if (name == "--count") name = "-n";
     if (!known(name) || opt.count(name)) return std::nullopt;
+    // CLI11 reads "-x" as the next option (not a value) unless it is a number.
+    if (!value.empty() && value[0] == '-' && !plain_decimal(value, true)) return std::nullopt;
     opt[name] = value;
   }
   auto get = [&](const char* name, const char* fallback) {
@@ -119,10 +148,16 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     if (c.header.value("program", std::string()) != "cvae" ||
         c.header.value("kind", std::string("model")) != "model")
       return std::nullopt;
+    // What models::load_model_file requires of a model file, too.
+    if (!c.header.contains("train") || !c.header.contains("state") || !c.blobs.count("weights"))
+      return std::nullopt;
     cfg = c.header.at("model").get<ModelConfig>();
     cfg.validate();
+    c.header.at("train").get<TrainConfig>();
     if (!sampler_supports(cfg) || (c.blobs.count("sampler/latent_mixture") && sampler == "auto"))
       return std::nullopt;
+    if (cfg.input_shape[0] != 1 && cfg.input_shape[0] != 3 && format != "idx")
+      return std::nullopt;  // PNG holds 1 or 3 channels: the full program says so
     auto it = c.blobs.find("inference/weights_f32");
     if (it == c.blobs.end()) return std::nullopt;
     raw = decode_raw_tensors(it->second, path);
@@ -148,6 +183,11 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
   }
 
   try {
+    // As core::set_threads in the full program: flush denormals to zero (before
+    // OpenMP starts its threads, which inherit it), so both compute the same bits.
+#if defined(__x86_64__) || defined(_M_X64)
+    _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
+#endif
     omp_set_num_threads(*threads == 0 ? cores() : static_cast<int>(*threads));
     const auto means = sample_means(dec, rows, *n, t, static_cast<uint64_t>(*seed));
     const int64_t total = m * *n;
@@ -174,12 +214,16 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n", fmt::join(files, " and "),
                total, *n, m, fmt::join(names, " "));
     return 0;
-  } catch (const Error& e) {
+  } catch (const Error& e) {  // as tools/cvae/main.cpp reports them
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
   } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "error: out of memory (try fewer samples)\n");
+    fmt::print(stderr, "error: out of memory (try a smaller --batch-size or fewer samples)\n");
     return 1;
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    fmt::print(stderr, "error: internal error: {}\n", what.substr(0, what.find('\n')));
+    return 3;
   }
 }
 

@@ -111,7 +111,12 @@ void save_model_file(const std::string& path, const ModelFile& f) {
   // The inference weights again as raw float32 for the torch-free sampler
   // (lite/mlp_sampler.h), when it can decode this model.
   if (lite::sampler_supports(f.model)) {
+    // Building the module draws its initial weights from torch's global
+    // generator: restore it after, so a save changes no random stream.
+    auto gen = at::detail::getDefaultCPUGenerator();
+    const auto gen_state = gen.get_state();
     CVAE m(f.model);
+    gen.set_state(gen_state);
     module_from_bytes(*m, f.weights, fmt::format("model file '{}'", path));
     std::vector<lite::RawTensor> raw;
     for (const auto& p : m->named_parameters()) {

@@ -78,11 +78,11 @@ class FusedMLPStep {
   void phase(const F& f);
   // Thread t's share [begin, end) of n units (boundaries on multiples of 8 floats).
   std::pair<int64_t, int64_t> share(int64_t n, int t) const;
-  // The weight and bias gradients of layer l for its output units [u0, u1),
-  // from g (rows, out) (the gradient w.r.t. the layer's output) and its input;
-  // adds their sum of squares to thread t's total.
   // The thread that computes a latent head's gradients.
   int head_owner(const Layer& head) const;
+  // The weight and bias gradients of layer l for its output units [u0, u1),
+  // from g (rows, u1 - u0) (the gradient w.r.t. those outputs) and the layer's
+  // input; adds their sum of squares to thread t's total.
   void layer_grads(const Layer& l, const torch::Tensor& g, const torch::Tensor& in, int64_t u0,
                    int64_t u1, int t);
 

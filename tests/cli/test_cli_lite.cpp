@@ -113,6 +113,23 @@ TEST_F(CliLite, ErrorsComeFromTheFullProgram) {
   EXPECT_TRUE(contains(r.err, "--threads")) << r.err;
 }
 
+TEST_F(CliLite, ReadsTheCommandLineAsTheFullProgramDoes) {
+  // CLI11 reads "010" as octal 8; "--out -n" is an --out without a value. The
+  // launcher hands both to the full program, so the outcome is the same.
+  const Args octal = {"generate", "--model", file("mlp.cvae"), "--label",    "1", "-n", "010",
+                      "--rerank", "1",       "--out",          file("o.png")};
+  const auto a = cvae::testing::run_cli(octal);
+  const auto b = cvae::testing::run_program(cvae::testing::torch_cli_path(), octal);
+  EXPECT_EQ(a.code, b.code) << describe(a) << describe(b);
+  EXPECT_EQ(a.out, b.out);
+  const Args dash = {"generate", "--model", file("mlp.cvae"), "--rerank", "1", "--out", "-n", "3"};
+  const auto c = cvae::testing::run_cli(dash);
+  const auto d = cvae::testing::run_program(cvae::testing::torch_cli_path(), dash);
+  EXPECT_NE(c.code, 0) << describe(c);
+  EXPECT_EQ(c.code, d.code);
+  EXPECT_EQ(c.err, d.err);
+}
+
 TEST_F(CliLite, ModelFilesCarryRawWeightsOnlyWhereTheSamplerApplies) {
   const auto mlp = cvae::core::read_container(file("mlp.cvae"));
   const auto conv = cvae::core::read_container(file("conv.cvae"));

@@ -7,12 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "core/container.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "lite/mlp_sampler.h"
 #include "lite/normal_stream.h"
 #include "lite/raw_tensors.h"
 #include "models/cvae_model.h"
+#include "models/model_file.h"
 #include "serve/serve.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
@@ -112,6 +114,24 @@ void check_against_torch(const std::string& prior) {
 
 TEST(LiteSampler, MatchesTheTorchModelStandardPrior) { check_against_torch("standard"); }
 TEST(LiteSampler, MatchesTheTorchModelLearnedPrior) { check_against_torch("learned"); }
+
+TEST(LiteSampler, SavingAModelFileLeavesTorchsGeneratorAlone) {
+  // Writing the raw weights builds a module, whose initialisation draws from
+  // torch's global generator; the save restores it.
+  testing::TempDir dir;
+  ModelConfig cfg = testing::toy_model_config({1, 6, 5}, 3, {24}, 3);
+  cfg.likelihood = "bernoulli";
+  models::CVAE model(cfg);
+  models::ModelFile f;
+  f.model = cfg;
+  f.weights = models::module_to_bytes(*model);
+  torch::manual_seed(9);
+  const auto want = torch::rand({4});
+  torch::manual_seed(9);
+  models::save_model_file(dir.file("m.cvae"), f);
+  EXPECT_TRUE(torch::equal(torch::rand({4}), want));
+  EXPECT_EQ(core::read_container(dir.file("m.cvae")).blobs.count("inference/weights_f32"), 1u);
+}
 
 TEST(LiteSampler, SupportsOnlyMlpImageModelsWithBernoulli) {
   ModelConfig cfg = testing::toy_model_config({1, 6, 5}, 3, {24}, 3);
