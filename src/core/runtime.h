@@ -8,10 +8,13 @@
 
 namespace cvae::core {
 
-// Sets the intra-op thread count (also OpenMP's, which OpenBLAS uses).
-// n == 0 means all cores. Returns the count in effect.
-// Also turns on flush-to-zero for denormals (see runtime.cpp for the measured reason).
-int set_threads(int n);  // ConfigError outside 0..1024; 0 = available_cores()
+// Sets the thread count of OpenMP (which OpenBLAS and cvae's own parallel
+// regions use) and turns on flush-to-zero for denormals (runtime.cpp has the
+// measured reason). n == 0 means all cores. Returns the count in effect.
+// ConfigError outside 0..1024. Torch-free: the launcher's generate uses it.
+int set_native_threads(int n);
+// set_native_threads, and libtorch's intra-op thread count (torch_threads.cpp).
+int set_threads(int n);
 
 // Cores this process may run on (its CPU affinity mask).
 int available_cores();

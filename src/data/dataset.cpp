@@ -301,8 +301,11 @@ torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
 
 torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
                            const std::vector<std::string>& requested) {
-  const LabelRows rows = parse_label_rows(conditions, requested);
-  const int64_t k = static_cast<int64_t>(conditions.size());
+  return label_rows_tensor(parse_label_rows(conditions, requested),
+                           static_cast<int64_t>(conditions.size()));
+}
+
+torch::Tensor label_rows_tensor(const LabelRows& rows, int64_t k) {
   auto out = torch::empty({static_cast<int64_t>(rows.size()), k}, torch::kInt64);
   auto acc = out.accessor<int64_t, 2>();
   for (size_t i = 0; i < rows.size(); ++i) {

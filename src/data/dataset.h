@@ -84,6 +84,8 @@ torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
 // parse_label_rows (data/labels.h) as a (M, K) int64 tensor.
 torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
                            const std::vector<std::string>& requested);
+// Label rows of K indices each -> (M, K) int64.
+torch::Tensor label_rows_tensor(const LabelRows& rows, int64_t k);
 
 // label_row_name (data/labels.h) of one label-index row (K,).
 std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row);

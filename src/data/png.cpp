@@ -30,6 +30,15 @@ struct StbFree {
 
 }  // namespace
 
+void write_image_grid(const std::string& path, const std::vector<uint8_t>& images, int64_t n,
+                      int64_t c, int64_t h, int64_t w, int64_t rows, int64_t cols) {
+  if (c != 1 && c != 3) {
+    throw ConfigError(
+        fmt::format("PNG output needs images of shape C x H x W with C = 1 or 3 (got C = {})", c));
+  }
+  write_png(path, make_grid(images, n, c, h, w, rows, cols));
+}
+
 std::pair<int64_t, int64_t> sample_grid_shape(int64_t labels, int64_t per_label) {
   if (labels != 1) return {labels, per_label};
   const auto cols = static_cast<int64_t>(std::ceil(std::sqrt(static_cast<double>(per_label))));

@@ -25,6 +25,11 @@ Image make_grid(const std::vector<uint8_t>& images, int64_t n, int64_t c, int64_
 // one label. -> (rows, cols)
 std::pair<int64_t, int64_t> sample_grid_shape(int64_t labels, int64_t per_label);
 
+// make_grid of n images of c x h x w bytes with c = 1 or 3 (else ConfigError),
+// written as a PNG with write_png.
+void write_image_grid(const std::string& path, const std::vector<uint8_t>& images, int64_t n,
+                      int64_t c, int64_t h, int64_t w, int64_t rows, int64_t cols);
+
 // Encodes img as PNG and writes it atomically. Throws IoError when encoding or writing fails
 // and ConfigError when img is malformed.
 void write_png(const std::string& path, const Image& img);

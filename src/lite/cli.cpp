@@ -1,48 +1,31 @@
 #include "lite/cli.h"
 
-#include <omp.h>
-#if defined(__x86_64__) || defined(_M_X64)
-#include <xmmintrin.h>
-#endif
-#include <sched.h>
-
 #include <cctype>
 #include <cerrno>
-#include <cmath>
 #include <cstdlib>
 #include <exception>
-#include <map>
+#include <limits>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
-#include "core/atomic_file.h"
-#include "core/config_json.h"
 #include "core/container.h"
+#include "core/model_header.h"
+#include "core/report_error.h"
+#include "core/runtime.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
-#include "data/idx.h"
 #include "data/labels.h"
-#include "data/png.h"
 #include "lite/mlp_sampler.h"
 #include "lite/raw_tensors.h"
+#include "serve/generate_output.h"
+#include "serve/sampling.h"
 
 namespace cvae::lite {
 
 namespace {
-
-// Options this path understands (generate's own names); the value of each.
-const char* const kOptions[] = {
-    "--model",   "--label", "-n",       "--count",  "--temperature", "--latent-temperature",
-    "--sampler", "--seed",  "--rerank", "--format", "--out",         "--threads"};
-
-bool known(const std::string& name) {
-  for (const char* o : kOptions)
-    if (name == o) return true;
-  return false;
-}
 
 // Plain decimal numbers only ("12", "-1", "0.8", "1e-3"): anything CLI11 might
 // read otherwise (a leading 0 is octal to it, "0x10" hex) goes to the full program.
@@ -85,17 +68,22 @@ std::optional<double> to_double(const std::string& s) {
   return v;
 }
 
-int cores() {
-  cpu_set_t set;
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) return std::max(1, CPU_COUNT(&set));
-  return 1;
+// The parameters of an MLP decoder from raw tensors, by name and shape.
+ParameterLookup raw_lookup(const std::vector<RawTensor>& raw, const std::string& path) {
+  return [&raw, path](const std::string& name, const std::vector<int64_t>& shape) {
+    for (const auto& r : raw)
+      if (r.name == name && r.shape == shape) return r.values.data();
+    throw CheckpointError(fmt::format("'{}': no parameter '{}' of the expected shape", path, name));
+  };
 }
 
 }  // namespace
 
 std::optional<int> try_generate(int argc, const char* const* argv) {
   if (argc < 3 || std::string(argv[1]) != "generate") return std::nullopt;
-  std::map<std::string, std::string> opt;
+  // Into the request cvae::generate takes, from its defaults.
+  GenerateRequest req;
+  std::set<std::string> seen;
   for (int i = 2; i < argc; ++i) {
     std::string name = argv[i], value;
     const auto eq = name.find('=');
@@ -108,122 +96,84 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
       return std::nullopt;
     }
     if (name == "--count") name = "-n";
-    if (!known(name) || opt.count(name)) return std::nullopt;
+    if (!seen.insert(name).second) return std::nullopt;
     // CLI11 reads "-x" as the next option (not a value) unless it is a number.
     if (!value.empty() && value[0] == '-' && !plain_decimal(value, true)) return std::nullopt;
-    opt[name] = value;
+    if (name == "--model") {
+      req.model = value;
+    } else if (name == "--label") {
+      req.labels = {value};
+    } else if (name == "--sampler") {
+      req.sampler = value;
+    } else if (name == "--format") {
+      req.format = value;
+    } else if (name == "--out") {
+      req.out = value;
+    } else if (name == "--temperature" || name == "--latent-temperature") {
+      const auto v = to_double(value);
+      if (!v) return std::nullopt;
+      (name == "--temperature" ? req.temperature : req.latent_temperature) = *v;
+    } else if (name == "-n" || name == "--seed" || name == "--rerank" || name == "--threads") {
+      const auto v = to_int(value);
+      if (!v || (name == "--seed" && *v < 0) ||
+          (name == "--threads" && (*v < 0 || *v > std::numeric_limits<int>::max())))
+        return std::nullopt;
+      if (name == "-n") req.n = *v;
+      if (name == "--seed") req.seed = static_cast<uint64_t>(*v);
+      if (name == "--rerank") req.decoding.rerank = *v;
+      if (name == "--threads") req.threads = static_cast<int>(*v);
+    } else {
+      return std::nullopt;  // an option this path does not take
+    }
   }
-  auto get = [&](const char* name, const char* fallback) {
-    auto it = opt.find(name);
-    return it == opt.end() ? std::string(fallback) : it->second;
-  };
-  if (!opt.count("--model")) return std::nullopt;
-  const auto n = to_int(get("-n", "10"));
-  const auto temperature = to_double(get("--temperature", "-1"));
-  const auto latent_temperature = to_double(get("--latent-temperature", "-1"));
-  const auto seed = to_int(get("--seed", "1"));
-  const auto rerank = to_int(get("--rerank", "-1"));
-  const auto threads = to_int(get("--threads", "0"));
-  const std::string sampler = get("--sampler", "auto"), format = get("--format", "auto");
-  if (!n || !temperature || !latent_temperature || !seed || !rerank || !threads)
+  if (req.model.empty() || req.threads < 0 || req.threads > 1024 ||
+      (req.sampler != "auto" && req.sampler != "prior") ||
+      (req.format != "auto" && req.format != "png" && req.format != "idx"))
     return std::nullopt;
-  auto in_range = [](double t) { return t == -1 || (t >= 0 && t <= 100); };
-  if (*n < 1 || *n > 100000 || !in_range(*temperature) || !in_range(*latent_temperature) ||
-      *seed < 0 || *rerank != 1 || *threads < 0 || *threads > 1024 ||
-      (sampler != "auto" && sampler != "prior") ||
-      (format != "auto" && format != "png" && format != "idx"))
-    return std::nullopt;
-  const double t = *latent_temperature >= 0 ? *latent_temperature
-                   : *temperature >= 0      ? *temperature
-                                            : kImageLatentTemperature;
-  const std::string path = opt["--model"];
-  std::string label_option = get("--label", "all");
 
-  // The model: only files whose header, weights and sampler this path reads.
+  // The checks cvae::generate makes, on the model file too; any failure is
+  // the full program's to report.
+  serve::Sampling sampling;
   ModelConfig cfg;
   std::vector<RawTensor> raw;
   data::LabelRows rows;
-  try {
-    core::Container c = core::read_container(path);
-    if (c.header.value("program", std::string()) != "cvae" ||
-        c.header.value("kind", std::string("model")) != "model")
-      return std::nullopt;
-    // What models::load_model_file requires of a model file, too.
-    if (!c.header.contains("train") || !c.header.contains("state") || !c.blobs.count("weights"))
-      return std::nullopt;
-    cfg = c.header.at("model").get<ModelConfig>();
-    cfg.validate();
-    c.header.at("train").get<TrainConfig>();
-    if (!sampler_supports(cfg) || (c.blobs.count("sampler/latent_mixture") && sampler == "auto"))
-      return std::nullopt;
-    if (cfg.input_shape[0] != 1 && cfg.input_shape[0] != 3 && format != "idx")
-      return std::nullopt;  // PNG holds 1 or 3 channels: the full program says so
-    auto it = c.blobs.find("inference/weights_f32");
-    if (it == c.blobs.end()) return std::nullopt;
-    raw = decode_raw_tensors(it->second, path);
-    rows = data::parse_label_rows(cfg.conditions, {label_option});
-  } catch (const std::exception&) {
-    return std::nullopt;  // the full program reports it
-  }
-  const int64_t m = static_cast<int64_t>(rows.size());
-  if (m * *n > 1000000) return std::nullopt;
-  std::map<std::string, const RawTensor*> by_name;
-  for (const auto& r : raw) by_name[r.name] = &r;
   MlpDecoder dec;
   try {
-    dec = mlp_decoder(cfg, [&](const std::string& name, const std::vector<int64_t>& shape) {
-      auto it = by_name.find(name);
-      if (it == by_name.end() || it->second->shape != shape)
-        throw CheckpointError(
-            fmt::format("'{}': no parameter '{}' of the expected shape", path, name));
-      return it->second->values.data();
-    });
+    serve::check_generate_request(req);
+    sampling =
+        serve::resolve_sampling(false, req.temperature, req.latent_temperature, req.decoding);
+    if (sampling.decode.rerank != 1) return std::nullopt;  // candidates need the encoder
+    core::Container c = core::read_container(req.model);
+    cfg = core::read_model_header(c, req.model).model;
+    if (!sampler_supports(cfg) ||
+        (req.sampler == "auto" && c.blobs.count("sampler/latent_mixture")))
+      return std::nullopt;
+    auto it = c.blobs.find("inference/weights_f32");
+    if (it == c.blobs.end()) return std::nullopt;
+    raw = decode_raw_tensors(it->second, req.model);
+    rows = data::parse_label_rows(cfg.conditions, req.labels);
+    serve::check_sample_count(static_cast<int64_t>(rows.size()), req.n);
+    dec = mlp_decoder(cfg, raw_lookup(raw, req.model));
+    if (cfg.input_shape[0] != 1 && cfg.input_shape[0] != 3 && req.format != "idx")
+      return std::nullopt;  // PNG holds 1 or 3 channels: the full program says so
   } catch (const std::exception&) {
     return std::nullopt;
   }
 
   try {
-    // As core::set_threads in the full program: flush denormals to zero (before
-    // OpenMP starts its threads, which inherit it), so both compute the same bits.
-#if defined(__x86_64__) || defined(_M_X64)
-    _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
-#endif
-    omp_set_num_threads(*threads == 0 ? cores() : static_cast<int>(*threads));
-    const auto means = sample_means(dec, rows, *n, t, static_cast<uint64_t>(*seed));
-    const int64_t total = m * *n;
+    core::set_native_threads(req.threads);  // as the full program
+    const auto means = sample_means(dec, rows, req.n, sampling.latent_temperature, req.seed);
     std::vector<uint8_t> bytes(means.size());
     to_bytes(means.data(), static_cast<int64_t>(means.size()), bytes.data());
-    std::string out = get("--out", "");
-    if (out.empty()) out = "samples.png";  // as cvae::generate
-    core::create_parent_dirs(out);
-    std::vector<std::string> files;
-    if (format == "idx") {
-      data::LabelRows labels;
-      for (const auto& r : rows) labels.insert(labels.end(), static_cast<size_t>(*n), r);
-      files = data::write_idx_samples(
-          data::idx_prefix(out), std::move(bytes),
-          {total, cfg.input_shape[0], cfg.input_shape[1], cfg.input_shape[2]}, labels);
-    } else {
-      const auto [grid_rows, cols] = data::sample_grid_shape(m, *n);
-      data::write_png(out, data::make_grid(bytes, total, cfg.input_shape[0], cfg.input_shape[1],
-                                           cfg.input_shape[2], grid_rows, cols));
-      files = {out};
-    }
-    std::vector<std::string> names;
-    for (const auto& r : rows) names.push_back(data::label_row_name(cfg.conditions, r));
-    fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n", fmt::join(files, " and "),
-               total, *n, m, fmt::join(names, " "));
+    GenerateResult res;
+    res.count = static_cast<int64_t>(rows.size()) * req.n;
+    for (const auto& r : rows) res.labels.push_back(data::label_row_name(cfg.conditions, r));
+    res.files = serve::write_image_samples(req.out, req.format == "idx" ? "idx" : "png",
+                                           std::move(bytes), cfg.input_shape, rows, req.n);
+    fmt::print("{}\n", serve::generate_summary(res, req.n));
     return 0;
-  } catch (const Error& e) {  // as tools/cvae/main.cpp reports them
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "error: out of memory (try a smaller --batch-size or fewer samples)\n");
-    return 1;
-  } catch (const std::exception& e) {
-    const std::string what = e.what();
-    fmt::print(stderr, "error: internal error: {}\n", what.substr(0, what.find('\n')));
-    return 3;
+  } catch (...) {
+    return core::report_exception();  // as tools/cvae/main.cpp
   }
 }
 

@@ -7,6 +7,7 @@
 
 #include "core/config_json.h"
 #include "core/container.h"
+#include "core/model_header.h"
 #include "cvae/errors.h"
 #include "cvae/version.h"
 #include "lite/mlp_sampler.h"
@@ -14,8 +15,6 @@
 
 namespace cvae::models {
 namespace {
-
-constexpr const char* kProgram = "cvae";
 
 nlohmann::json state_to_json(const TrainingState& s) {
   return {{"epochs_done", s.epochs_done},
@@ -61,8 +60,10 @@ std::string module_to_bytes(torch::nn::Module& m) {
   return os.str();
 }
 
-void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std::string& what) {
-  torch::serialize::InputArchive archive;
+namespace {
+
+void load_archive(torch::serialize::InputArchive& archive, const std::string& bytes,
+                  const std::string& what) {
   try {
     std::istringstream is(bytes, std::ios::binary);
     archive.load_from(is);
@@ -70,6 +71,28 @@ void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std
     throw CheckpointError(
         fmt::format("{}: weights are unreadable ({})", what, e.what_without_backtrace()));
   }
+}
+
+// The float tensors of a module_to_bytes archive, by name, as raw tensors.
+std::string raw_weights_bytes(const std::string& bytes, const std::string& what) {
+  torch::serialize::InputArchive archive;
+  load_archive(archive, bytes, what);
+  std::vector<lite::RawTensor> raw;
+  for (const auto& key : archive.keys()) {
+    torch::Tensor t;
+    if (!archive.try_read(key, t) || t.scalar_type() != torch::kFloat32) continue;
+    t = t.contiguous();
+    raw.push_back({key, t.sizes().vec(),
+                   std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel())});
+  }
+  return lite::encode_raw_tensors(raw);
+}
+
+}  // namespace
+
+void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std::string& what) {
+  torch::serialize::InputArchive archive;
+  load_archive(archive, bytes, what);
   torch::NoGradGuard no_grad;
   auto load = [&](const std::string& name, torch::Tensor& dst) {
     torch::Tensor src;
@@ -105,27 +128,13 @@ void generator_from_bytes(at::Generator& gen, const std::string& bytes, const st
 
 void save_model_file(const std::string& path, const ModelFile& f) {
   core::Container c;
-  c.header = {{"program", kProgram}, {"kind", "model"},  {"cvae_version", CVAE_VERSION},
-              {"model", f.model},    {"train", f.train}, {"state", state_to_json(f.state)}};
+  c.header = {{"program", core::kProgram}, {"kind", "model"},  {"cvae_version", CVAE_VERSION},
+              {"model", f.model},          {"train", f.train}, {"state", state_to_json(f.state)}};
   c.blobs["weights"] = f.weights;
   // The inference weights again as raw float32 for the torch-free sampler
   // (lite/mlp_sampler.h), when it can decode this model.
-  if (lite::sampler_supports(f.model)) {
-    // Building the module draws its initial weights from torch's global
-    // generator: restore it after, so a save changes no random stream.
-    auto gen = at::detail::getDefaultCPUGenerator();
-    const auto gen_state = gen.get_state();
-    CVAE m(f.model);
-    gen.set_state(gen_state);
-    module_from_bytes(*m, f.weights, fmt::format("model file '{}'", path));
-    std::vector<lite::RawTensor> raw;
-    for (const auto& p : m->named_parameters()) {
-      auto v = p.value().detach().contiguous();
-      raw.push_back({p.key(), v.sizes().vec(),
-                     std::vector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel())});
-    }
-    c.blobs["inference/weights_f32"] = lite::encode_raw_tensors(raw);
-  }
+  if (lite::sampler_supports(f.model))
+    c.blobs["inference/weights_f32"] = raw_weights_bytes(f.weights, "weights to save");
   if (!f.latent_mixture.empty()) c.blobs["sampler/latent_mixture"] = f.latent_mixture;
   if (!f.train_sequences.empty()) c.blobs["data/train_sequences"] = f.train_sequences;
   if (f.resume) {
@@ -138,37 +147,18 @@ void save_model_file(const std::string& path, const ModelFile& f) {
 
 ModelFile load_model_file(const std::string& path) {
   core::Container c = core::read_container(path);
+  core::ModelHeader h = core::read_model_header(c, path);
   ModelFile f;
   f.header = c.header;
+  f.model = std::move(h.model);
+  f.train = std::move(h.train);
   try {
-    if (c.header.value("program", std::string()) != kProgram) {
-      throw CheckpointError(
-          fmt::format("'{}' was not written by cvae (program '{}' vs expected 'cvae')", path,
-                      c.header.value("program", std::string("?"))));
-    }
-    const std::string kind = c.header.value("kind", std::string("model"));
-    if (kind != "model") {
-      throw CheckpointError(fmt::format(
-          "'{}' is a cvae {} file, not a model file (expected the output of cvae train)", path,
-          kind));
-    }
-    f.model = c.header.at("model").get<ModelConfig>();
-    f.train = c.header.at("train").get<TrainConfig>();
-    f.state = state_from_json(c.header.at("state"));
+    f.state = state_from_json(h.state);
   } catch (const nlohmann::json::exception& e) {
     throw CheckpointError(
         fmt::format("model file '{}' has an incomplete header ({})", path, e.what()));
   }
-  try {
-    f.model.validate();
-  } catch (const ConfigError& e) {
-    throw CheckpointError(
-        fmt::format("model file '{}' holds an invalid model config: {}", path, e.what()));
-  }
-  auto it = c.blobs.find("weights");
-  if (it == c.blobs.end())
-    throw CheckpointError(fmt::format("model file '{}' has no weights", path));
-  f.weights = std::move(it->second);
+  f.weights = std::move(c.blobs["weights"]);
   if (auto m = c.blobs.find("sampler/latent_mixture"); m != c.blobs.end())
     f.latent_mixture = std::move(m->second);
   if (auto m = c.blobs.find("data/train_sequences"); m != c.blobs.end())

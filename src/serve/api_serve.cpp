@@ -17,6 +17,7 @@
 #include "data/png.h"
 #include "lite/mlp_sampler.h"
 #include "models/model_file.h"
+#include "serve/generate_output.h"
 #include "serve/serve.h"
 #include "serve/text_decode.h"
 
@@ -94,13 +95,7 @@ std::pair<torch::Tensor, torch::Tensor> indexed_examples(const TransferRequest& 
 const char* version() { return CVAE_VERSION; }
 
 GenerateResult generate(const GenerateRequest& req) {
-  if (req.n < 1 || req.n > 100000) {
-    throw ConfigError(fmt::format("-n out of range (got {} vs expected 1..100000)", req.n));
-  }
-  if (req.format != "auto" && req.format != "png" && req.format != "idx" && req.format != "tsv") {
-    throw ConfigError(
-        fmt::format("unknown --format (got '{}' vs expected auto, png, idx or tsv)", req.format));
-  }
+  serve::check_generate_request(req);
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
@@ -113,12 +108,9 @@ GenerateResult generate(const GenerateRequest& req) {
   const serve::Sampling sampling =
       serve::resolve_sampling(text, req.temperature, req.latent_temperature, req.decoding);
   const auto& conds = info.model.conditions;
-  auto rows = data::parse_labels(conds, req.labels);
-  const int64_t m = rows.size(0);
-  if (m * req.n > 1000000) {
-    throw ConfigError(
-        fmt::format("too many samples (got {} labels x {} vs expected at most 1000000)", m, req.n));
-  }
+  const data::LabelRows label_rows = data::parse_label_rows(conds, req.labels);
+  auto rows = data::label_rows_tensor(label_rows, static_cast<int64_t>(conds.size()));
+  serve::check_sample_count(rows.size(0), req.n);
   auto mixture = serve::choose_sampler(req.sampler, info);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
 
@@ -141,24 +133,15 @@ GenerateResult generate(const GenerateRequest& req) {
       sampling.decode.rerank <= 1) {
     // The torch-free sampler, which `cvae generate` also runs without libtorch
     // (lite/cli.h): the same images for the same seed either way.
-    images = serve::sample_mlp_images(*model, data::parse_label_rows(conds, req.labels), req.n,
-                                      sampling.latent_temperature, req.seed);
+    images =
+        serve::sample_mlp_images(*model, label_rows, req.n, sampling.latent_temperature, req.seed);
   } else {
     images = serve::sample(*model, rows, req.n, sampling.latent_temperature, gen, req.sample_pixels,
                            mixture, sampling.decode.rerank);
   }
   res.count = images.size(0);
-  const std::string out = req.out.empty() ? "samples.png" : req.out;
-  core::create_parent_dirs(out);
-  if (format == "png") {
-    check_image_model(info.model, "PNG output");
-    const auto [grid_rows, cols] = data::sample_grid_shape(m, req.n);
-    serve::write_png_grid(out, images, grid_rows, cols);
-    res.files = {out};
-  } else {
-    auto labels = rows.repeat_interleave(req.n, 0);
-    res.files = serve::write_idx_pair(data::idx_prefix(out), images, labels);
-  }
+  res.files = serve::write_image_samples(req.out, format, serve::to_bytes(images),
+                                         info.model.input_shape, label_rows, req.n);
   return res;
 }
 

@@ -190,14 +190,12 @@ torch::Tensor sample_mlp_images(models::CVAEImpl& model, const data::LabelRows& 
 
 void write_png_grid(const std::string& path, const torch::Tensor& images, int64_t rows,
                     int64_t cols) {
-  if (images.dim() != 4 || (images.size(1) != 1 && images.size(1) != 3)) {
+  if (images.dim() != 4) {
     throw ConfigError(
-        fmt::format("PNG output needs images of shape C x H x W with C = 1 or 3 (got {} dims)",
-                    images.dim() - 1));
+        fmt::format("PNG output needs images of shape C x H x W (got {} dims)", images.dim() - 1));
   }
-  auto grid = data::make_grid(to_bytes(images), images.size(0), images.size(1), images.size(2),
-                              images.size(3), rows, cols);
-  data::write_png(path, grid);
+  data::write_image_grid(path, to_bytes(images), images.size(0), images.size(1), images.size(2),
+                         images.size(3), rows, cols);
 }
 
 std::vector<std::string> write_idx_pair(const std::string& prefix, const torch::Tensor& images,

@@ -21,14 +21,9 @@ namespace {
 
 // Two conditions (one-hot blocks of 3 and 2), two hidden layers, an odd batch.
 ModelConfig small_config() {
-  ModelConfig cfg;
-  cfg.arch = "mlp";
-  cfg.prior = "standard";
+  ModelConfig cfg = testing::toy_model_config({1, 5, 7}, 3, {40, 24}, 3);
   cfg.likelihood = "bernoulli";
-  cfg.input_shape = {1, 5, 7};
-  cfg.conditions = {{"shape", "categorical", {"a", "b", "c"}}, {"size", "categorical", {"s", "l"}}};
-  cfg.hidden = {40, 24};
-  cfg.latent = 3;
+  cfg.conditions.push_back({"size", "categorical", {"s", "l"}});
   return cfg;
 }
 

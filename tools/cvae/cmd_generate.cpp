@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "cvae/api.h"
+#include "serve/generate_output.h"
 
 namespace cvae::cli {
 
@@ -47,9 +48,7 @@ void add_generate(CLI::App& app) {
         fmt::print("{}\t{}\n", res.text_labels[i], res.texts[i]);
       return;
     }
-    fmt::print("wrote {} ({} samples: {} for each of {} label(s): {})\n",
-               fmt::join(res.files, " and "), res.count, r->n, res.labels.size(),
-               fmt::join(res.labels, " "));
+    fmt::print("{}\n", serve::generate_summary(res, r->n));
   });
 }
 

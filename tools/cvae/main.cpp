@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "core/report_error.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "cvae/version.h"
@@ -27,22 +28,8 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
-  } catch (const cvae::Error& e) {
-    fmt::print(stderr, "error: {}\n", e.what());
-    return 1;
-  } catch (const std::bad_alloc&) {
-    fmt::print(stderr, "error: out of memory (try a smaller --batch-size or fewer samples)\n");
-    return 1;
-  } catch (const std::exception& e) {
-    const std::string what = e.what();
-    if (what.find("can't allocate memory") != std::string::npos ||
-        what.find("not enough memory") != std::string::npos) {
-      fmt::print(stderr,
-                 "error: out of memory (try a smaller --batch-size, model or sample count)\n");
-      return 1;
-    }
-    fmt::print(stderr, "error: internal error: {}\n", what.substr(0, what.find('\n')));
-    return 3;
+  } catch (...) {
+    return cvae::core::report_exception();
   }
   return 0;
 }
