@@ -173,13 +173,21 @@ def main():
                          "marginal_samples_per_second": (10000 - 64) / (st["median"] - cold)
                          if cold is not None and st["median"] > cold else None}
 
-    mm = {}
+    mm, sg = {}, {}
     for when in ("before", "after"):
         p = os.path.join(raw, "matmul_%s.json" % when)
         if os.path.exists(p):
             with open(p) as f:
                 mm[when] = json.load(f)
-    peak = max((m["gflops"] for m in mm.values()), default=None)
+        p = os.path.join(raw, "sgemm_%s.json" % when)
+        if os.path.exists(p):
+            with open(p) as f:
+                sg[when] = json.load(f)
+    # The machine's practical limit: the fastest large product measured, through torch
+    # (OpenBLAS) or straight from OpenBLAS or oneDNN (the library cvae's step uses).
+    peaks = [(m["gflops"], "torch.mm (%s)" % when) for when, m in mm.items()]
+    peaks += [(p["gflops"], "%s (%s)" % (p["library"], when)) for when, sj in sg.items() for p in sj["peaks"]]
+    peak, peak_what = max(peaks, default=(None, None))
 
     c, t = summary["cpp"], summary["twin"]
     ratio = c["seconds_per_epoch"]["median"] / t["seconds_per_epoch"]["median"]
@@ -198,7 +206,9 @@ def main():
         "generate": gen_summary,
         "generate_batch": big,
         "matmul": mm,
+        "sgemm": sg,
         "matmul_peak_gflops": peak,
+        "matmul_peak_from": peak_what,
         "cpp_fraction_of_peak": c["gflops_3x"] / peak if peak else None,
         "runs": runs,
         "generate_runs": gen,
@@ -294,9 +304,16 @@ def main():
         print("  the model's own GEMMs of one step at batch %d: %.2f ms (%.1f GFLOP/s) -> %.2f s per "
               "469-step epoch if nothing else ran" % (m["gemm_batch"], m["gemm_seconds_per_step"] * 1e3,
                                                       m["gemm_gflops_model_shapes"], m["gemm_seconds_per_step"] * 469))
+    for when, sj in sg.items():
+        for p in sj["peaks"]:
+            print("sgemm peak (%s): %.1f GFLOP/s; %s, %dx%d float32, %d threads"
+                  % (when, p["gflops"], p["library"], sj["n"], sj["n"], sj["threads"]))
+        print("  the fused step's GEMMs (%s, shares per thread as the step makes them): %.2f ms (%.1f GFLOP/s) "
+              "-> %.2f s per 469-step epoch" % (sj["step_library"], sj["gemm_seconds_per_step"] * 1e3,
+                                                sj["gemm_gflops_model_shapes"], sj["gemm_seconds_per_step"] * 469))
     if peak:
-        print("C++ achieved / matmul peak: %.1f / %.1f GFLOP/s = %.0f%%  (twin: %.0f%%)"
-              % (c["gflops_3x"], peak, 100 * c["gflops_3x"] / peak, 100 * t["gflops_3x"] / peak))
+        print("C++ achieved / matmul peak: %.1f / %.1f GFLOP/s = %.0f%%  (twin: %.0f%%; peak from %s)"
+              % (c["gflops_3x"], peak, 100 * c["gflops_3x"] / peak, 100 * t["gflops_3x"] / peak, peak_what))
     print()
     print("per run: s/epoch; test -ELBO; CPU%% of the process (of %d%% for %d threads); cores other processes kept busy "
           "meanwhile; share of the time some task waited for a CPU (PSI); steal; load before"

@@ -14,8 +14,8 @@ usage: scripts/bench.sh [--reps N] [--epochs E] [--threads T] [--build] [--ftz] 
   --epochs E   epochs per training run (default 2; with E > 1 the first epoch of every
                run is a warm-up and left out of the per-epoch figures)
   --threads T  threads for both sides and the matmul peak (default 2)
-  --build      run CVAE_TARGET=cvae_cli scripts/build.sh first even when build/bin/cvae
-               exists (by default it only builds when the binary is missing)
+  --build      build cvae_cli and cvae_sgemm_peak (scripts/build.sh) first even when
+               they exist (by default it only builds what is missing)
   --ftz        diagnostic: train both sides with flush-to-zero/denormals-are-zero set at
                process start (LD_PRELOAD of bench/ftz_preload.c, built with cc into DIR);
                without it, both run exactly as shipped
@@ -25,7 +25,8 @@ usage: scripts/bench.sh [--reps N] [--epochs E] [--threads T] [--build] [--ftz] 
 Trains the C++ model (build/bin/cvae train ... --val-fraction 0) and the PyTorch twin
 (bench/twin_train.py, Debian's /usr/bin/python3 + python3-torch) in alternation, evaluates
 test -ELBO of each, times cold-start generation of 64 samples by each, measures the rate of
-a large sgemm with the same libtorch/OpenBLAS (bench/matmul_peak.py), prints a table and
+a large sgemm through torch (bench/matmul_peak.py) and straight from OpenBLAS and oneDNN
+(build/bin/cvae_sgemm_peak), the fastest of them being the machine's limit, prints a table and
 writes every raw number to out/bench.json. Needs GNU time (/usr/bin/time; Debian package
 "time", in scripts/setup.sh).
 USAGE
@@ -69,6 +70,9 @@ echo "$PROG: load before: $load_before"
 
 if [ "$force_build" = 1 ] || [ ! -x build/bin/cvae ] || [ ! -x build/bin/cvae-torch ]; then
   CVAE_TARGET=cvae_cli bash scripts/build.sh
+fi
+if [ "$force_build" = 1 ] || [ ! -x build/bin/cvae_sgemm_peak ]; then
+  CVAE_TARGET=cvae_sgemm_peak bash scripts/build.sh
 fi
 CVAE=build/bin/cvae
 [ -x "$CVAE" ] || die "$CVAE was not built"
@@ -144,9 +148,13 @@ twin_train() {
     --threads "$threads" --seed 1 --out-json "$raw/twin_$i.json" --save-weights "$raw/twin_$i.pt"
 }
 
+# The large-product rate through torch (OpenBLAS), and straight from OpenBLAS and oneDNN
+# (build/bin/cvae_sgemm_peak, bench/sgemm_peak.cpp): the fastest is the practical limit.
 mm() {
   echo "$PROG: matmul peak ($1)"
   "$PY" bench/matmul_peak.py --threads "$threads" --json "$raw/matmul_$1.json" 2>"$raw/matmul_$1.log"
+  build/bin/cvae_sgemm_peak --threads "$threads" --json "$raw/sgemm_$1.json" 2>"$raw/sgemm_$1.log" ||
+    die "cvae_sgemm_peak failed (log: $raw/sgemm_$1.log)"
 }
 
 mm before

@@ -5,7 +5,7 @@ set -euo pipefail
 
 PKGS=(
   build-essential cmake ninja-build pkg-config
-  libtorch-dev libopenblas0-openmp libblas-dev
+  libtorch-dev libopenblas0-openmp libblas-dev libdnnl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev nlohmann-json3-dev libfmt-dev libstb-dev zlib1g-dev
   ca-certificates time

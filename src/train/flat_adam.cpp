@@ -39,7 +39,7 @@ FlatAdam::FlatAdam(torch::nn::Module& module, double lr, double beta1, double be
   }
 }
 
-void FlatAdam::step(double grad_scale) {
+kernels::AdamScalars FlatAdam::begin_step(double grad_scale) {
   ++step_;
   kernels::AdamScalars s;
   s.beta1 = static_cast<float>(beta1_);
@@ -52,15 +52,23 @@ void FlatAdam::step(double grad_scale) {
   s.neg_step_size = static_cast<float>(-lr_ / bias_correction1);
   s.eps = static_cast<float>(eps_);
   s.grad_scale = static_cast<float>(grad_scale);
-  float* p = params_.data_ptr<float>();
-  const float* g = grads_.data_ptr<float>();
-  float* m = exp_avg_.data_ptr<float>();
-  float* v = exp_avg_sq_.data_ptr<float>();
+  return s;
+}
+
+void FlatAdam::update(int64_t begin, int64_t end, const kernels::AdamScalars& s) {
+  TORCH_CHECK(0 <= begin && begin <= end && end <= params_.numel(), "FlatAdam: elements ", begin,
+              "..", end, " are outside the ", params_.numel(), " parameters");
   // The same arithmetic, in the same order, as torch::optim::Adam in float32
   // (train/kernels.h), vectorised for this CPU.
-  at::parallel_for(0, params_.numel(), 1 << 15, [&](int64_t begin, int64_t end) {
-    kernels::adam_update(p + begin, g + begin, m + begin, v + begin, end - begin, s);
-  });
+  kernels::adam_update(params_.data_ptr<float>() + begin, grads_.data_ptr<float>() + begin,
+                       exp_avg_.data_ptr<float>() + begin, exp_avg_sq_.data_ptr<float>() + begin,
+                       end - begin, s);
+}
+
+void FlatAdam::step(double grad_scale) {
+  const kernels::AdamScalars s = begin_step(grad_scale);
+  at::parallel_for(0, params_.numel(), 1 << 15,
+                   [&](int64_t begin, int64_t end) { update(begin, end, s); });
 }
 
 std::string FlatAdam::state_bytes() const {

@@ -9,6 +9,8 @@
 
 #include <string>
 
+#include "train/kernels.h"
+
 namespace cvae::optim {
 
 class FlatAdam {
@@ -21,6 +23,12 @@ class FlatAdam {
   double grad_norm() const { return grads_.norm().item<double>(); }
   // One Adam step on grad * grad_scale (grad_scale < 1 clips).
   void step(double grad_scale = 1.0);
+  // step() in two parts, for callers that apply a step piecewise (the fused
+  // training step, train/fused_mlp.h): begin_step() counts the step and returns
+  // its scalars; update() applies them to the elements [begin, end) of the flat
+  // buffers. Every element must be updated exactly once per step.
+  kernels::AdamScalars begin_step(double grad_scale);
+  void update(int64_t begin, int64_t end, const kernels::AdamScalars& s);
 
   // The flat gradient buffer: every parameter's gradient is a view into it.
   const torch::Tensor& grads() const { return grads_; }

@@ -5,12 +5,15 @@
 #include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
+#include <utility>
 
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
 #include "models/cvae_model.h"
 #include "train/flat_adam.h"
+#include "train/gemm.h"
 #include "train/kernels.h"
 
 namespace cvae::training {
@@ -41,18 +44,30 @@ torch::Tensor cols(const torch::Tensor& m, int64_t c0, int64_t c1) {
 
 float* ptr(const torch::Tensor& m) { return m.data_ptr<float>(); }
 
+// c = op(a) op(b) + beta c for 2-d float tensors with unit column stride (views
+// into the step's buffers), where op(a) is a, or a^T with trans_a.
+void matmul(const torch::Tensor& c, const torch::Tensor& a, bool trans_a, const torch::Tensor& b,
+            bool trans_b, float beta = 0.0f) {
+  const int64_t k = trans_a ? a.size(0) : a.size(1);
+  TORCH_INTERNAL_ASSERT(c.size(0) == (trans_a ? a.size(1) : a.size(0)) &&
+                        c.size(1) == (trans_b ? b.size(0) : b.size(1)) &&
+                        k == (trans_b ? b.size(1) : b.size(0)) && a.stride(1) == 1 &&
+                        b.stride(1) == 1 && c.stride(1) == 1);
+  kernels::sgemm(trans_a, trans_b, c.size(0), c.size(1), k, 1.0f, ptr(a), a.stride(0), ptr(b),
+                 b.stride(0), beta, ptr(c), c.stride(0));
+}
+
 // out = in W^T + b for a block of output units (out, w and b cut to them).
 void affine(const torch::Tensor& out, const torch::Tensor& in, const torch::Tensor& w,
             const torch::Tensor& b) {
   kernels::fill_rows(ptr(out), ptr(b), out.size(0), out.size(1), out.stride(0));
-  torch::Tensor o = out;
-  o.addmm_(in, w.t());
+  matmul(out, in, false, w, true, 1.0f);
 }
 
 }  // namespace
 
 FusedMLPStep::FusedMLPStep(models::CVAEImpl& model, optim::FlatAdam& opt, int threads)
-    : threads_(std::max(1, threads)) {
+    : threads_(std::max(1, threads)), opt_(&opt) {
   const ModelConfig& cfg = model.config();
   features_ = model.features();
   cond_ = condition_width(cfg.conditions);
@@ -128,7 +143,6 @@ void FusedMLPStep::ensure_capacity(int64_t rows) {
   g_lv_ = mat(latent_);
   in_dec_ = mat(latent_ + cond_);
   logits_ = mat(features_);
-  tmp_ = mat(features_);
   g_logits_ = mat(features_);
   recon_part_ = torch::zeros({threads_, rows}, torch::kFloat32);
   kl_ = torch::empty({rows}, torch::kFloat32);
@@ -152,11 +166,42 @@ int FusedMLPStep::head_owner(const Layer& head) const {
   return &head == &logvar_head_ ? std::min(1, threads_ - 1) : 0;
 }
 
+void FusedMLPStep::update_rows(const Layer& l, int64_t u0, int64_t u1,
+                               const kernels::AdamScalars* s) {
+  if (s == nullptr || u0 == u1) return;
+  opt_->update(l.w_offset + u0 * l.in(), l.w_offset + u1 * l.in(), *s);
+  opt_->update(l.b_offset + u0, l.b_offset + u1, *s);
+}
+
+void FusedMLPStep::update_heads(int t, const kernels::AdamScalars* s) {
+  for (const Layer* head : {&mu_head_, &logvar_head_})
+    if (t == head_owner(*head)) update_rows(*head, 0, head->out(), s);
+}
+
+void FusedMLPStep::defer_step(double grad_scale) {
+  TORCH_CHECK(!deferred_, "fused step: a deferred optimizer step is already pending");
+  deferred_ = opt_->begin_step(grad_scale);
+}
+
+void FusedMLPStep::flush() {
+  if (!deferred_) return;
+  // Taken out first: were an update to throw, it could not be applied twice.
+  const kernels::AdamScalars s = *std::exchange(deferred_, std::nullopt);
+  phase([&](int t) {
+    for (const auto* layers : {&enc_, &dec_})
+      for (const Layer& l : *layers) {
+        const auto [u0, u1] = share(l.out(), t);
+        update_rows(l, u0, u1, &s);
+      }
+    update_heads(t, &s);
+  });
+}
+
 void FusedMLPStep::layer_grads(const Layer& l, const torch::Tensor& g, const torch::Tensor& in,
                                int64_t u0, int64_t u1, int t) {
   const int64_t n = u1 - u0;
   auto gw = flat_view(grads_, l.w_offset + u0 * l.in(), {n, l.in()});
-  at::mm_out(gw, g.t(), in);  // dW[u0:u1] = g^T in
+  matmul(gw, g, true, in, false);  // dW[u0:u1] = g^T in
   auto gb = flat_view(grads_, l.b_offset + u0, {n});
   kernels::column_sums(ptr(gb), ptr(g), g.size(0), n, g.stride(0));
   sumsq_[static_cast<size_t>(t) * 8] += kernels::sum_squares(gw.data_ptr<float>(), gw.numel()) +
@@ -179,6 +224,10 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
               "fused step: batch shapes do not match the model");
   ensure_capacity(B);
   std::fill(sumsq_.begin(), sumsq_.end(), 0.0);
+  // The deferred optimizer step, if any, applied by the forward phases below
+  // (taken out first, so that it is never applied twice).
+  const std::optional<kernels::AdamScalars> pending = std::exchange(deferred_, std::nullopt);
+  const kernels::AdamScalars* step = pending ? &*pending : nullptr;
   const int64_t D = features_, C = cond_, Z = latent_;
   const double s = 1.0 / static_cast<double>(B);  // d loss / d (an example's terms)
   auto rows = [&](const torch::Tensor& m) { return m.narrow(0, 0, B); };
@@ -207,10 +256,14 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
     }
   });
   // A hidden layer, units [u0, u1) of each: out = relu(in W^T + b).
+  // A deferred optimizer step is applied here, each thread updating the rows
+  // it multiplies by (the heads: in the last encoder layer's phase).
   auto hidden_forward = [&](const Layer& l, const torch::Tensor& in, const torch::Tensor& out) {
     phase([&](int t) {
+      if (&l == &enc_.back()) update_heads(t, step);
       const auto [u0, u1] = share(l.out(), t);
       if (u0 == u1) return;
+      update_rows(l, u0, u1, step);
       auto o = cols(out, u0, u1);
       affine(o, in, l.w.narrow(0, u0, u1 - u0), l.b.narrow(0, u0, u1 - u0));
       kernels::relu_rows(ptr(o), B, u1 - u0, o.stride(0));
@@ -250,7 +303,7 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
   // The output layer, the loss (BCE with logits = softplus(l) - x l, summed per
   // example over each thread's units) and its gradient (sigmoid(l) - x) / B.
   const Layer& out = dec_.back();
-  const auto g_logits = rows(g_logits_), tmp = rows(tmp_);
+  const auto g_logits = rows(g_logits_);
   phase([&](int t) {
     const auto [u0, u1] = share(D, t);
     auto part = recon_part_[t].narrow(0, 0, B);
@@ -258,13 +311,12 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
       part.zero_();
       return;
     }
+    update_rows(out, u0, u1, step);
     auto l = cols(logits, u0, u1), xt = cols(xs, u0, u1);
     affine(l, d_last, out.w.narrow(0, u0, u1 - u0), out.b.narrow(0, u0, u1 - u0));
-    auto sp = cols(tmp, u0, u1), g = cols(g_logits, u0, u1);
-    at::softplus_out(sp, l, 1, 20);
-    at::sigmoid_out(g, l);
-    kernels::bernoulli_rows(ptr(g), g.stride(0), ptr(sp), sp.stride(0), ptr(l), l.stride(0),
-                            ptr(xt), xt.stride(0), B, u1 - u0, static_cast<float>(s), ptr(part));
+    auto g = cols(g_logits, u0, u1);
+    kernels::bernoulli_rows(ptr(g), g.stride(0), ptr(l), l.stride(0), ptr(xt), xt.stride(0), B,
+                            u1 - u0, static_cast<float>(s), ptr(part));
     layer_grads(out, g, d_last, u0, u1, t);
   });
 
@@ -277,7 +329,7 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
       const auto [u0, u1] = share(l.in(), t);
       if (u0 == u1) return;
       auto g = cols(g_act, u0, u1);
-      at::mm_out(g, g_out, cols(l.w, u0, u1));
+      matmul(g, g_out, false, cols(l.w, u0, u1), false);
       kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(act) + u0, act.stride(0), B, u1 - u0);
       layer_grads(below, g, below_in, u0, u1, t);
     });
@@ -297,7 +349,7 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
     if (r0 == r1) return;
     const auto g_first = dec_.size() == 1 ? g_logits : rows(g_dec_[0]);
     auto gz = rows(g_z_).narrow(0, r0, r1 - r0);
-    at::mm_out(gz, g_first.narrow(0, r0, r1 - r0), cols(dec_[0].w, 0, Z));
+    matmul(gz, g_first.narrow(0, r0, r1 - r0), false, cols(dec_[0].w, 0, Z), false);
     const float* e = eps.data_ptr<float>();
     for (int64_t i = r0 * Z; i < r1 * Z; ++i) {
       const float dz = ptr(g_z_)[i], m = ptr(mu)[i], sdv = ptr(sd)[i], lr = ptr(lv_raw)[i];
@@ -316,8 +368,8 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
     const auto [u0, u1] = share(enc_[last].out(), t);
     if (u0 == u1) return;
     auto g = cols(rows(g_enc_[last]), u0, u1);
-    at::mm_out(g, g_mu, cols(mu_head_.w, u0, u1));
-    g.addmm_(g_lv, cols(logvar_head_.w, u0, u1));
+    matmul(g, g_mu, false, cols(mu_head_.w, u0, u1), false);
+    matmul(g, g_lv, false, cols(logvar_head_.w, u0, u1), false, 1.0f);
     kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(h_last) + u0, h_last.stride(0), B,
                                 u1 - u0);
     layer_grads(enc_[last], g, enc_in(last), u0, u1, t);

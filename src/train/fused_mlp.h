@@ -10,10 +10,10 @@
 // nor ATen split further). So each thread reads and writes only its share of
 // every weight and gradient matrix, no gradient buffer is reduced across
 // threads, and the threads meet once per layer. Elementwise work runs in
-// torch-free vectorised loops (train/kernels.h), apart from softplus and
-// sigmoid (ATen's). Each thread also sums the squares of the gradients it
-// wrote, so the global gradient norm needs no extra pass. Measured:
-// docs/performance.md.
+// torch-free vectorised loops (train/kernels.h), and the matrix products call
+// oneDNN's or the system's sgemm directly (train/gemm.h). Each thread also sums
+// the squares of the gradients it wrote, so the global gradient norm needs no
+// extra pass. Measured: docs/performance.md.
 //
 // The maths is elbo_loss with free_bits = 0 (models/cvae_model.h):
 //   loss = mean_b [ sum_d BCE(logits_bd, x_bd) + beta * KL_b ]
@@ -24,11 +24,13 @@
 
 #include <torch/torch.h>
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "cvae/config.h"
+#include "train/kernels.h"
 
 namespace cvae::models {
 class CVAEImpl;
@@ -65,6 +67,17 @@ class FusedMLPStep {
   Result run(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& idx,
              const torch::Tensor& eps, double beta);
 
+  // The optimizer's step on the gradients run() wrote, as opt.step(grad_scale)
+  // but deferred: the next run() applies it layer by layer in its forward pass,
+  // each thread updating the rows of the weights it is about to multiply by, so
+  // they are still in its cache for the product. flush() applies a deferred
+  // step at once; call it before anything else reads the parameters or the
+  // optimizer's state (the trainer does, before saving and at the end of each
+  // epoch).
+  void defer_step(double grad_scale);
+  void flush();
+  bool has_deferred_step() const { return deferred_.has_value(); }
+
  private:
   struct Layer {
     torch::Tensor w, b;                  // detached aliases of the parameters: (out, in), (out)
@@ -78,6 +91,10 @@ class FusedMLPStep {
   void phase(const F& f);
   // Thread t's share [begin, end) of n units (boundaries on multiples of 8 floats).
   std::pair<int64_t, int64_t> share(int64_t n, int t) const;
+  // Applies the optimizer step s (if not null) to rows [u0, u1) of l.
+  void update_rows(const Layer& l, int64_t u0, int64_t u1, const kernels::AdamScalars* s);
+  // The same for the heads thread t owns.
+  void update_heads(int t, const kernels::AdamScalars* s);
   // The thread that computes a latent head's gradients.
   int head_owner(const Layer& head) const;
   // The weight and bias gradients of layer l for its output units [u0, u1),
@@ -91,12 +108,14 @@ class FusedMLPStep {
   int64_t features_ = 0, cond_ = 0, latent_ = 0;
   double logvar_min_ = 0, logvar_max_ = 0;
   int threads_ = 1;
+  optim::FlatAdam* opt_ = nullptr;
+  std::optional<kernels::AdamScalars> deferred_;
   int64_t capacity_ = 0;
   torch::Tensor grads_;  // the optimizer's flat gradient buffer
   // Activations and their gradients, (rows, width) each: [x, c], the encoder's
   // hidden layers (post-ReLU), mu, logvar before and after the clamp, its std,
-  // [z, c], the decoder's hidden layers, the logits, and scratch.
-  torch::Tensor in_enc_, mu_, lv_raw_, lv_, sd_, in_dec_, logits_, tmp_;
+  // [z, c], the decoder's hidden layers, and the logits.
+  torch::Tensor in_enc_, mu_, lv_raw_, lv_, sd_, in_dec_, logits_;
   std::vector<torch::Tensor> enc_act_, dec_act_, g_enc_, g_dec_;
   torch::Tensor g_logits_, g_z_, g_mu_, g_lv_;
   torch::Tensor recon_part_;          // (threads, rows): each thread's share of -log p(x | z, c)

@@ -284,6 +284,7 @@ TrainResult train(const TrainRequest& req) {
   std::string mixture = resuming ? prev.latent_mixture : std::string();
 
   auto save = [&]() {
+    if (fused) fused->flush();  // the weights and moments of every step taken
     models::ModelFile f;
     f.model = mcfg;
     f.train = tcfg;
@@ -399,7 +400,11 @@ TrainResult train(const TrainRequest& req) {
       }
       // As torch::nn::utils::clip_grad_norm_: scale by max_norm / (norm + 1e-6) when below 1.
       const double clip = tcfg.grad_clip > 0 ? tcfg.grad_clip / (grad_norm + 1e-6) : 1.0;
-      opt.step(std::min(1.0, clip));
+      if (fused) {
+        fused->defer_step(std::min(1.0, clip));  // applied by the next step's forward pass
+      } else {
+        opt.step(std::min(1.0, clip));
+      }
       ++st.step;
       ++steps_this_run;
       st.beta_now = beta;
@@ -425,6 +430,7 @@ TrainResult train(const TrainRequest& req) {
         }
       }
     }
+    if (fused) fused->flush();
     progress.finish();
     st.batch_in_epoch = 0;
     st.shuffle_rng = rng_to_string(shuffle_rng);  // the start of the next epoch

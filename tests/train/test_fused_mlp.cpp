@@ -140,6 +140,65 @@ TEST(FusedMLPStep, OneHiddenLayerAndABatchSmallerThanTheThreads) {
   expect_matches(*model, ref, step.run(batch.x, batch.y, batch.idx, batch.eps, 1.0), "1 row");
 }
 
+// A deferred optimizer step, applied by the next run's forward pass (or by
+// flush), leaves exactly the weights and optimizer state of an immediate one.
+void check_deferred_step(int threads, double grad_scale) {
+  const std::string what =
+      "threads " + std::to_string(threads) + ", grad scale " + std::to_string(grad_scale);
+  const auto cfg = small_config();
+  torch::manual_seed(3);
+  models::CVAE now_model(cfg);
+  torch::manual_seed(3);
+  models::CVAE later_model(cfg);
+  optim::FlatAdam now_opt(*now_model, 1e-2), later_opt(*later_model, 1e-2);
+  training::FusedMLPStep now(*now_model, now_opt, threads), later(*later_model, later_opt, threads);
+  for (int i = 0; i < 4; ++i) {
+    const Batch batch = make_batch(cfg, 23, 13, 20 + i);
+    const auto a = now.run(batch.x, batch.y, batch.idx, batch.eps, 1.0);
+    EXPECT_EQ(later.has_deferred_step(), i > 0);
+    const auto b = later.run(batch.x, batch.y, batch.idx, batch.eps, 1.0);
+    EXPECT_FALSE(later.has_deferred_step());  // the forward pass applied it
+    // Bit for bit: the same weights went into both forward passes.
+    EXPECT_EQ(a.loss, b.loss) << what << ", step " << i;
+    EXPECT_EQ(a.grad_norm, b.grad_norm) << what << ", step " << i;
+    now_opt.step(grad_scale);
+    later.defer_step(grad_scale);
+    EXPECT_TRUE(later.has_deferred_step());
+  }
+  // The last step is still pending: the weights differ until flush().
+  auto now_params = now_model->named_parameters();
+  bool all_equal = true;
+  for (const auto& p : later_model->named_parameters())
+    all_equal = all_equal && torch::equal(p.value(), now_params[p.key()]);
+  EXPECT_FALSE(all_equal) << what;
+  later.flush();
+  EXPECT_FALSE(later.has_deferred_step());
+  for (const auto& p : later_model->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), now_params[p.key()])) << what << ": " << p.key();
+  EXPECT_EQ(later_opt.state_bytes(), now_opt.state_bytes()) << what;
+  later.flush();  // nothing pending: no change
+  for (const auto& p : later_model->named_parameters())
+    EXPECT_TRUE(torch::equal(p.value(), now_params[p.key()])) << what << ": " << p.key();
+}
+
+TEST(FusedMLPStep, DeferredOptimizerStepEqualsAnImmediateOne) {
+  for (int threads : {1, 2, 3})
+    for (double scale : {1.0, 0.3}) check_deferred_step(threads, scale);
+}
+
+TEST(FusedMLPStep, RefusesASecondDeferredStepBeforeTheFirstIsApplied) {
+  const auto cfg = small_config();
+  torch::manual_seed(3);
+  models::CVAE model(cfg);
+  optim::FlatAdam opt(*model, 1e-3);
+  training::FusedMLPStep step(*model, opt, 2);
+  const Batch batch = make_batch(cfg, 23, 13, 11);
+  step.run(batch.x, batch.y, batch.idx, batch.eps, 1.0);
+  step.defer_step(1.0);
+  EXPECT_THROW(step.defer_step(1.0), c10::Error);
+  EXPECT_EQ(opt.steps(), 1);
+}
+
 TEST(FusedMLPStep, SaysWhyAModelIsNotSupported) {
   TrainConfig t;
   t.free_bits = 0;
