@@ -308,7 +308,7 @@ def main():
         for p in sj["peaks"]:
             print("sgemm peak (%s): %.1f GFLOP/s; %s, %dx%d float32, %d threads"
                   % (when, p["gflops"], p["library"], sj["n"], sj["n"], sj["threads"]))
-        print("  the fused step's GEMMs (%s, shares per thread as the step makes them): %.2f ms (%.1f GFLOP/s) "
+        print("  the fused step's GEMMs (%s, per-thread shares, much as the step makes them): %.2f ms (%.1f GFLOP/s) "
               "-> %.2f s per 469-step epoch" % (sj["step_library"], sj["gemm_seconds_per_step"] * 1e3,
                                                 sj["gemm_gflops_model_shapes"], sj["gemm_seconds_per_step"] * 469))
     if peak:

@@ -78,7 +78,8 @@ CVAE=build/bin/cvae
 [ -x "$CVAE" ] || die "$CVAE was not built"
 # Others may rebuild build/ while this runs: note which binary and source it measured.
 bin_id() {
-  echo "sha256 $(cat "$CVAE" build/bin/cvae-torch | sha256sum | cut -c1-16) (cvae + cvae-torch)," \
+  echo "sha256 $(cat "$CVAE" build/bin/cvae-torch build/bin/cvae_sgemm_peak | sha256sum | cut -c1-16)" \
+    "(cvae + cvae-torch + cvae_sgemm_peak)," \
     "built $(stat -c %y build/bin/cvae-torch | cut -c1-19)"
 }
 bin_before="$(bin_id)"

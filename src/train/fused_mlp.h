@@ -73,7 +73,8 @@ class FusedMLPStep {
   // they are still in its cache for the product. flush() applies a deferred
   // step at once; call it before anything else reads the parameters or the
   // optimizer's state (the trainer does, before saving and at the end of each
-  // epoch).
+  // epoch). A run() that throws may leave the step applied to some layers only
+  // (never twice): do not train on after such an error.
   void defer_step(double grad_scale);
   void flush();
   bool has_deferred_step() const { return deferred_.has_value(); }
