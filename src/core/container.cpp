@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "core/atomic_file.h"
+#include "core/byte_io.h"
 #include "cvae/errors.h"
 
 namespace cvae::core {
@@ -13,49 +14,6 @@ namespace {
 
 constexpr char kMagic[8] = {'C', 'V', 'A', 'E', 'M', 'O', 'D', 'L'};
 constexpr char kEnd[8] = {'C', 'V', 'A', 'E', '_', 'E', 'N', 'D'};
-
-template <typename T>
-void put(std::string& out, T v) {
-  for (size_t i = 0; i < sizeof(T); ++i)
-    out.push_back(static_cast<char>((static_cast<uint64_t>(v) >> (8 * i)) & 0xff));
-}
-
-class Reader {
- public:
-  Reader(const std::string& bytes, const std::string& path) : b_(bytes), path_(path) {}
-
-  template <typename T>
-  T get(const char* what) {
-    need(sizeof(T), what);
-    uint64_t v = 0;
-    for (size_t i = 0; i < sizeof(T); ++i)
-      v |= static_cast<uint64_t>(static_cast<unsigned char>(b_[pos_ + i])) << (8 * i);
-    pos_ += sizeof(T);
-    return static_cast<T>(v);
-  }
-
-  std::string bytes(uint64_t n, const char* what) {
-    need(n, what);
-    std::string s = b_.substr(pos_, n);
-    pos_ += n;
-    return s;
-  }
-
-  size_t pos() const { return pos_; }
-
- private:
-  void need(uint64_t n, const char* what) {
-    if (n > b_.size() - pos_) {
-      throw CheckpointError(
-          fmt::format("model file '{}' is truncated while reading its {} (got {} bytes vs "
-                      "expected at least {})",
-                      path_, what, b_.size(), pos_ + n));
-    }
-  }
-  const std::string& b_;
-  const std::string& path_;
-  size_t pos_ = 0;
-};
 
 std::string printable(const std::string& s) {
   std::string out;
@@ -69,15 +27,15 @@ std::string printable(const std::string& s) {
 
 std::string serialize_container(const Container& c) {
   std::string out(kMagic, sizeof(kMagic));
-  put<uint32_t>(out, kContainerVersion);
+  put_le<uint32_t>(out, kContainerVersion);
   const std::string header = c.header.dump();
-  put<uint64_t>(out, header.size());
+  put_le<uint64_t>(out, header.size());
   out += header;
-  put<uint32_t>(out, static_cast<uint32_t>(c.blobs.size()));
+  put_le<uint32_t>(out, static_cast<uint32_t>(c.blobs.size()));
   for (const auto& [name, content] : c.blobs) {
-    put<uint32_t>(out, static_cast<uint32_t>(name.size()));
+    put_le<uint32_t>(out, static_cast<uint32_t>(name.size()));
     out += name;
-    put<uint64_t>(out, content.size());
+    put_le<uint64_t>(out, content.size());
     out += content;
   }
   uLong crc = crc32(0L, Z_NULL, 0);
@@ -86,7 +44,7 @@ std::string serialize_container(const Container& c) {
     const size_t n = std::min<size_t>(out.size() - off, 1u << 30);
     crc = crc32(crc, reinterpret_cast<const Bytef*>(out.data() + off), static_cast<uInt>(n));
   }
-  put<uint32_t>(out, static_cast<uint32_t>(crc));
+  put_le<uint32_t>(out, static_cast<uint32_t>(crc));
   out.append(kEnd, sizeof(kEnd));
   return out;
 }
@@ -101,7 +59,12 @@ Container parse_container(const std::string& b, const std::string& path) {
         fmt::format("'{}' is not a cvae model file (starts with '{}' vs expected 'CVAEMODL')", path,
                     printable(b.substr(0, 8))));
   }
-  Reader r(b, path);
+  ByteReader r(b, [&path](const char* field, size_t pos, uint64_t n, size_t size) {
+    throw CheckpointError(
+        fmt::format("model file '{}' is truncated while reading its {} (got {} bytes vs "
+                    "expected at least {})",
+                    path, field, size, pos + n));
+  });
   r.bytes(sizeof(kMagic), "magic");
   const uint32_t version = r.get<uint32_t>("format version");
   if (version == 0 || version > kContainerVersion) {

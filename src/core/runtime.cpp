@@ -30,12 +30,12 @@ int set_native_threads(int n) {
         fmt::format("--threads out of range (got {} vs expected 0..1024; 0 = all cores)", n));
   }
   if (n == 0) n = available_cores();
-    // Flush denormals to zero (FTZ/DAZ). Late in training, Adam's second moments
-    // and some activations fall into the denormal range, where x86 arithmetic is
-    // tens of times slower: measured, the second epoch on Fashion-MNIST took 12.8 s
-    // instead of 5 s. Values below 1.2e-38 change nothing a model can see. OpenMP's
-    // worker threads inherit the setting when they are created after this call.
 #if defined(__x86_64__) || defined(_M_X64)
+  // Flush denormals to zero (FTZ/DAZ). Late in training, Adam's second moments
+  // and some activations fall into the denormal range, where x86 arithmetic is
+  // tens of times slower: measured, the second epoch on Fashion-MNIST took 12.8 s
+  // instead of 5 s. Values below 1.2e-38 change nothing a model can see. OpenMP's
+  // worker threads inherit the setting when they are created after this call.
   _mm_setcsr(_mm_getcsr() | 0x8040);  // FTZ | DAZ
 #endif
   // OpenBLAS (the OpenMP build) and cvae's own parallel regions use the OpenMP

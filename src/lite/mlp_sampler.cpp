@@ -108,11 +108,13 @@ std::vector<float> sample_means(const MlpDecoder& dec, const data::LabelRows& ro
     }
     const float* in = zc.data();
     for (size_t l = 0; l < dec.layers.size(); ++l) {
-      const bool last = l + 1 == dec.layers.size();
-      std::vector<float>& out = l % 2 == 0 ? a : b;
-      out.resize(static_cast<size_t>(m * dec.layers[l].out));
-      float* dst = last ? means.data() + s * dec.features : out.data();
-      dense(dec.layers[l], in, m, dst, !last);
+      float* dst = means.data() + s * dec.features;  // the last layer's logits
+      if (l + 1 < dec.layers.size()) {
+        std::vector<float>& hidden = l % 2 == 0 ? a : b;
+        hidden.resize(static_cast<size_t>(m * dec.layers[l].out));
+        dst = hidden.data();
+      }
+      dense(dec.layers[l], in, m, dst, l + 1 < dec.layers.size());
       in = dst;
     }
     float* x = means.data() + s * dec.features;

@@ -380,8 +380,10 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
 
   Result r;
   r.n = B;
-  r.recon_sum = recon_part_.narrow(1, 0, B).sum(torch::kFloat64).item<double>();
-  r.kl_sum = kl.sum(torch::kFloat64).item<double>();
+  const float* parts = ptr(recon_part_);  // (threads, capacity)
+  for (int t = 0; t < threads_; ++t)
+    for (int64_t i = 0; i < B; ++i) r.recon_sum += parts[t * recon_part_.stride(0) + i];
+  for (int64_t i = 0; i < B; ++i) r.kl_sum += ptr(kl)[i];
   r.loss = (r.recon_sum + beta * r.kl_sum) * s;
   double sumsq = 0;
   for (int t = 0; t < threads_; ++t) sumsq += sumsq_[static_cast<size_t>(t) * 8];

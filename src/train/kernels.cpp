@@ -8,7 +8,8 @@
 #else
 #define CVAE_CPU_CLONES
 #endif
-#define CVAE_INLINE_LAMBDA __attribute__((always_inline))
+// Inlined into each clone, so that the helpers vectorise with the caller.
+#define CVAE_ALWAYS_INLINE __attribute__((always_inline))
 
 namespace cvae::kernels {
 
@@ -83,14 +84,12 @@ CVAE_CPU_CLONES void column_sums(float* __restrict out, const float* __restrict 
 
 namespace {
 
-#define CVAE_INLINE inline __attribute__((always_inline))
-
 // exp(x) for x <= 0, within about 2 float ulps (below -87.3 it returns 0; a
 // NaN x gives some value in (0, 1]: callers carry NaN on themselves): x =
 // n ln2 + r with |r| <= ln2 / 2, exp(r) by a degree-6 polynomial (Cephes'
 // expf coefficients), times 2^n built in the exponent bits. Branch-free, so it
 // vectorises.
-CVAE_INLINE float exp_nonpositive(float x) {
+inline CVAE_ALWAYS_INLINE float exp_nonpositive(float x) {
   const bool underflow = x < -87.3f;
   x = x >= -87.3f ? x : -87.3f;  // and NaN, so that n below converts to an int
   // n = round(x / ln2), by the 1.5 * 2^23 trick (exact for |n| < 2^22).
@@ -114,7 +113,7 @@ CVAE_INLINE float exp_nonpositive(float x) {
 // within about 2 float ulps: log(u) = k ln2 + log(f) with f = u or u / 2 in
 // [sqrt(1/2), sqrt(2)] (Cephes' logf polynomial), plus the rounding of u
 // corrected to first order, (e - (u - 1)) / u.
-CVAE_INLINE float log1p_unit(float e, float u, float r) {
+inline CVAE_ALWAYS_INLINE float log1p_unit(float e, float u, float r) {
   const bool half = u > 1.41421356f;
   const float k = half ? 1.0f : 0.0f;
   const float x = (half ? u * 0.5f : u) - 1.0f;  // exact
@@ -142,7 +141,7 @@ CVAE_CPU_CLONES void bernoulli_rows(float* __restrict g, int64_t ld_g, const flo
   constexpr int kLanes = 16;
   // One column of a row: from e = exp(-|l|) in (0, 1],
   //   softplus(l) = max(l, 0) + log1p(e), sigmoid(l) = 1 / (1 + e) or e / (1 + e).
-  auto term = [](float li, float xi, float& gi, float s) CVAE_INLINE_LAMBDA {
+  auto term = [](float li, float xi, float& gi, float s) CVAE_ALWAYS_INLINE {
     const float e = exp_nonpositive(li < 0.0f ? li : -li);
     const float u = 1.0f + e, r = 1.0f / u;
     const float sig = li >= 0.0f ? r : (li < 0.0f ? e * r : li);  // NaN stays NaN
