@@ -208,46 +208,39 @@ void FusedMLPStep::layer_grads(const Layer& l, const torch::Tensor& g, const tor
                                         kernels::sum_squares(gb.data_ptr<float>(), n);
 }
 
-FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::Tensor& y_all,
-                                       const torch::Tensor& idx_in, const torch::Tensor& eps_in,
-                                       double beta) {
-  const auto data = x_all.contiguous();
-  const auto y = y_all.contiguous();
-  const auto idx = idx_in.contiguous();
-  const auto eps = eps_in.to(torch::kFloat32).contiguous();
-  const int64_t B = idx.size(0);
-  TORCH_CHECK(data.scalar_type() == torch::kFloat32 && data.numel() == data.size(0) * features_ &&
-                  y.scalar_type() == torch::kInt64 && y.dim() == 2 && y.size(0) == data.size(0) &&
-                  y.size(1) == static_cast<int64_t>(cond_offset_.size()) &&
-                  idx.scalar_type() == torch::kInt64 && idx.dim() == 1 && eps.size(0) == B &&
-                  eps.size(1) == latent_ && B > 0,
-              "fused step: batch shapes do not match the model");
-  ensure_capacity(B);
-  std::fill(sumsq_.begin(), sumsq_.end(), 0.0);
-  // The deferred optimizer step, if any, applied by the forward phases below
-  // (taken out first, so that it is never applied twice).
-  const std::optional<kernels::AdamScalars> pending = std::exchange(deferred_, std::nullopt);
-  const kernels::AdamScalars* step = pending ? &*pending : nullptr;
-  const int64_t D = features_, C = cond_, Z = latent_;
-  const double s = 1.0 / static_cast<double>(B);  // d loss / d (an example's terms)
-  auto rows = [&](const torch::Tensor& m) { return m.narrow(0, 0, B); };
-  const auto in_enc = rows(in_enc_), in_dec = rows(in_dec_), logits = rows(logits_);
-  const auto xs = cols(in_enc, 0, D);
-  const auto enc_in = [&](size_t i) { return i == 0 ? in_enc : rows(enc_act_[i - 1]); };
-  const auto dec_in = [&](size_t i) { return i == 0 ? in_dec : rows(dec_act_[i - 1]); };
-  const auto h_last = enc_.empty() ? in_enc : rows(enc_act_.back());
-  const auto d_last = dec_in(dec_.size() - 1);
-  auto mu = rows(mu_), lv_raw = rows(lv_raw_), lv = rows(lv_), sd = rows(sd_);
+struct FusedMLPStep::Batch {
+  int64_t B = 0;                               // rows
+  double beta = 0;                             // the KL term's weight
+  double s = 0;                                // 1 / B: d loss / d (an example's terms)
+  const kernels::AdamScalars* step = nullptr;  // the deferred optimizer step, or null
+  float lv_min = 0, lv_max = 0;                // the clamp of logvar
+  torch::Tensor eps;                           // (B, Z) float
+  torch::Tensor in_enc, xs, in_dec, logits;    // [x, c], its x columns, [z, c], the logits
+  torch::Tensor h_last, d_last;                // the heads' input, the output layer's input
+  torch::Tensor mu, lv_raw, lv, sd, kl;        // the latent layer's values
+  torch::Tensor g_logits, g_mu, g_lv;          // gradients
+  torch::Tensor rows(const torch::Tensor& m) const { return m.narrow(0, 0, B); }
+};
 
-  // ---- forward. The batch's rows into [x, one-hot c].
+torch::Tensor FusedMLPStep::enc_in(const Batch& b, size_t i) const {
+  return i == 0 ? b.in_enc : b.rows(enc_act_[i - 1]);
+}
+
+torch::Tensor FusedMLPStep::dec_in(const Batch& b, size_t i) const {
+  return i == 0 ? b.in_dec : b.rows(dec_act_[i - 1]);
+}
+
+void FusedMLPStep::input_forward(const Batch& b, const torch::Tensor& data, const torch::Tensor& y,
+                                 const torch::Tensor& idx) {
+  const int64_t D = features_, C = cond_;
   const float* src = data.data_ptr<float>();
   const int64_t* ids = idx.data_ptr<int64_t>();
   const int64_t* labels = y.data_ptr<int64_t>();
   const int64_t K = y.size(1);
-  float* dst = in_enc.data_ptr<float>();
+  float* dst = b.in_enc.data_ptr<float>();
   const int64_t width = D + C;
   phase([&](int t) {
-    const auto [r0, r1] = share(B, t);
+    const auto [r0, r1] = share(b.B, t);
     for (int64_t r = r0; r < r1; ++r) {
       float* row = dst + r * width;
       std::memcpy(row, src + ids[r] * D, sizeof(float) * static_cast<size_t>(D));
@@ -255,38 +248,49 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
       for (int64_t k = 0; k < K; ++k) row[D + cond_offset_[k] + labels[ids[r] * K + k]] = 1.0f;
     }
   });
-  // A hidden layer, units [u0, u1) of each: out = relu(in W^T + b).
-  // A deferred optimizer step is applied here, each thread updating the rows
-  // it multiplies by (the heads: in the last encoder layer's phase).
-  auto hidden_forward = [&](const Layer& l, const torch::Tensor& in, const torch::Tensor& out) {
-    phase([&](int t) {
-      if (&l == &enc_.back()) update_heads(t, step);
-      const auto [u0, u1] = share(l.out(), t);
-      if (u0 == u1) return;
-      update_rows(l, u0, u1, step);
-      auto o = cols(out, u0, u1);
-      affine(o, in, l.w.narrow(0, u0, u1 - u0), l.b.narrow(0, u0, u1 - u0));
-      kernels::relu_rows(ptr(o), B, u1 - u0, o.stride(0));
-    });
-  };
-  for (size_t i = 0; i < enc_.size(); ++i) hidden_forward(enc_[i], enc_in(i), rows(enc_act_[i]));
-  // The latent layer, rows [r0, r1) per thread: lv = clamp(lv_raw), sd = exp(lv / 2),
-  // z = mu + sd * eps, and KL = 0.5 * sum(mu^2 + sd^2 - lv - 1).
-  auto kl = rows(kl_);
-  const float lv_min = static_cast<float>(logvar_min_), lv_max = static_cast<float>(logvar_max_);
+}
+
+void FusedMLPStep::encoder_forward(const Batch& b, size_t i) {
+  hidden_forward(b, enc_[i], enc_in(b, i), b.rows(enc_act_[i]));
+}
+
+void FusedMLPStep::decoder_forward(const Batch& b, size_t i) {
+  hidden_forward(b, dec_[i], dec_in(b, i), b.rows(dec_act_[i]));
+}
+
+// Units [u0, u1) of the layer per thread. The heads' deferred step is applied
+// in the last encoder layer's phase.
+void FusedMLPStep::hidden_forward(const Batch& b, const Layer& l, const torch::Tensor& in,
+                                  const torch::Tensor& out) {
   phase([&](int t) {
-    const auto [r0, r1] = share(B, t);
+    if (&l == &enc_.back()) update_heads(t, b.step);
+    const auto [u0, u1] = share(l.out(), t);
+    if (u0 == u1) return;
+    update_rows(l, u0, u1, b.step);
+    auto o = cols(out, u0, u1);
+    affine(o, in, l.w.narrow(0, u0, u1 - u0), l.b.narrow(0, u0, u1 - u0));
+    kernels::relu_rows(ptr(o), b.B, u1 - u0, o.stride(0));
+  });
+}
+
+// Rows [r0, r1) per thread: lv = clamp(lv_raw), sd = exp(lv / 2),
+// z = mu + sd * eps, and KL = 0.5 * sum(mu^2 + sd^2 - lv - 1).
+void FusedMLPStep::latent_forward(const Batch& b) {
+  const int64_t D = features_, C = cond_, Z = latent_;
+  const float lv_min = b.lv_min, lv_max = b.lv_max;
+  phase([&](int t) {
+    const auto [r0, r1] = share(b.B, t);
     if (r0 == r1) return;
-    const auto h = h_last.narrow(0, r0, r1 - r0);
-    affine(mu.narrow(0, r0, r1 - r0), h, mu_head_.w, mu_head_.b);
-    affine(lv_raw.narrow(0, r0, r1 - r0), h, logvar_head_.w, logvar_head_.b);
-    const float* e = eps.data_ptr<float>();
+    const auto h = b.h_last.narrow(0, r0, r1 - r0);
+    affine(b.mu.narrow(0, r0, r1 - r0), h, mu_head_.w, mu_head_.b);
+    affine(b.lv_raw.narrow(0, r0, r1 - r0), h, logvar_head_.w, logvar_head_.b);
+    const float* e = b.eps.data_ptr<float>();
     for (int64_t r = r0; r < r1; ++r) {
-      const float* m = ptr(mu) + r * Z;
-      const float* lr = ptr(lv_raw) + r * Z;
-      float* l = ptr(lv) + r * Z;
-      float* sdr = ptr(sd) + r * Z;
-      float* z = ptr(in_dec) + r * (Z + C);
+      const float* m = ptr(b.mu) + r * Z;
+      const float* lr = ptr(b.lv_raw) + r * Z;
+      float* l = ptr(b.lv) + r * Z;
+      float* sdr = ptr(b.sd) + r * Z;
+      float* z = ptr(b.in_dec) + r * (Z + C);
       float k = 0;
       for (int64_t d = 0; d < Z; ++d) {
         l[d] = lr[d] < lv_min ? lv_min : (lr[d] > lv_max ? lv_max : lr[d]);  // NaN stays NaN
@@ -294,101 +298,179 @@ FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::
         z[d] = m[d] + sdr[d] * e[r * Z + d];
         k += m[d] * m[d] + sdr[d] * sdr[d] - l[d] - 1.0f;
       }
-      std::memcpy(z + Z, ptr(in_enc) + r * (D + C) + D, sizeof(float) * static_cast<size_t>(C));
-      ptr(kl)[r] = 0.5f * k;
+      std::memcpy(z + Z, ptr(b.in_enc) + r * (D + C) + D, sizeof(float) * static_cast<size_t>(C));
+      ptr(b.kl)[r] = 0.5f * k;
     }
   });
-  for (size_t i = 0; i + 1 < dec_.size(); ++i)
-    hidden_forward(dec_[i], dec_in(i), rows(dec_act_[i]));
-  // The output layer, the loss (BCE with logits = softplus(l) - x l, summed per
-  // example over each thread's units) and its gradient (sigmoid(l) - x) / B.
+}
+
+// Units [u0, u1) per thread: the loss is BCE with logits = softplus(l) - x l,
+// summed per example over the thread's units, and its gradient (sigmoid(l) - x) / B.
+void FusedMLPStep::output_forward(const Batch& b) {
   const Layer& out = dec_.back();
-  const auto g_logits = rows(g_logits_);
   phase([&](int t) {
-    const auto [u0, u1] = share(D, t);
-    auto part = recon_part_[t].narrow(0, 0, B);
+    const auto [u0, u1] = share(features_, t);
+    auto part = recon_part_[t].narrow(0, 0, b.B);
     if (u0 == u1) {
       part.zero_();
       return;
     }
-    update_rows(out, u0, u1, step);
-    auto l = cols(logits, u0, u1), xt = cols(xs, u0, u1);
-    affine(l, d_last, out.w.narrow(0, u0, u1 - u0), out.b.narrow(0, u0, u1 - u0));
-    auto g = cols(g_logits, u0, u1);
-    kernels::bernoulli_rows(ptr(g), g.stride(0), ptr(l), l.stride(0), ptr(xt), xt.stride(0), B,
-                            u1 - u0, static_cast<float>(s), ptr(part));
-    layer_grads(out, g, d_last, u0, u1, t);
+    update_rows(out, u0, u1, b.step);
+    auto l = cols(b.logits, u0, u1), xt = cols(b.xs, u0, u1);
+    affine(l, b.d_last, out.w.narrow(0, u0, u1 - u0), out.b.narrow(0, u0, u1 - u0));
+    auto g = cols(b.g_logits, u0, u1);
+    kernels::bernoulli_rows(ptr(g), g.stride(0), ptr(l), l.stride(0), ptr(xt), xt.stride(0), b.B,
+                            u1 - u0, static_cast<float>(b.s), ptr(part));
+    layer_grads(out, g, b.d_last, u0, u1, t);
   });
+}
 
-  // ---- backward. Through layer l (its output gradient g_out complete) to the
-  // units [u0, u1) of its input act, then the gradients of the layer below.
-  auto hidden_backward = [&](const Layer& l, const torch::Tensor& g_out, const torch::Tensor& act,
-                             const torch::Tensor& g_act, const Layer& below,
-                             const torch::Tensor& below_in) {
-    phase([&](int t) {
-      const auto [u0, u1] = share(l.in(), t);
-      if (u0 == u1) return;
-      auto g = cols(g_act, u0, u1);
-      matmul(g, g_out, false, cols(l.w, u0, u1), false);
-      kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(act) + u0, act.stride(0), B, u1 - u0);
-      layer_grads(below, g, below_in, u0, u1, t);
-    });
-  };
-  for (size_t i = dec_.size() - 1; i >= 1; --i) {
-    const auto g_out = i + 1 == dec_.size() ? g_logits : rows(g_dec_[i]);
-    hidden_backward(dec_[i], g_out, rows(dec_act_[i - 1]), rows(g_dec_[i - 1]), dec_[i - 1],
-                    dec_in(i - 1));
-  }
-  // The latent layer, rows [r0, r1) per thread: dz from the decoder; the KL
-  // term adds beta s mu to mu's gradient and beta s (sd^2 - 1) / 2 to logvar's;
-  // clamp passes the gradient where logvar_min <= lv_raw <= logvar_max.
-  auto g_mu = rows(g_mu_), g_lv = rows(g_lv_);
-  const float bs = static_cast<float>(beta * s);
+void FusedMLPStep::decoder_backward(const Batch& b, size_t i) {
+  const auto g_out = i + 1 == dec_.size() ? b.g_logits : b.rows(g_dec_[i]);
+  hidden_backward(b, dec_[i], g_out, b.rows(dec_act_[i - 1]), b.rows(g_dec_[i - 1]), dec_[i - 1],
+                  dec_in(b, i - 1));
+}
+
+void FusedMLPStep::encoder_backward(const Batch& b, size_t i) {
+  hidden_backward(b, enc_[i], b.rows(g_enc_[i]), b.rows(enc_act_[i - 1]), b.rows(g_enc_[i - 1]),
+                  enc_[i - 1], enc_in(b, i - 1));
+}
+
+// Units [u0, u1) of the layer's input per thread.
+void FusedMLPStep::hidden_backward(const Batch& b, const Layer& l, const torch::Tensor& g_out,
+                                   const torch::Tensor& act, const torch::Tensor& g_act,
+                                   const Layer& below, const torch::Tensor& below_in) {
   phase([&](int t) {
-    const auto [r0, r1] = share(B, t);
+    const auto [u0, u1] = share(l.in(), t);
+    if (u0 == u1) return;
+    auto g = cols(g_act, u0, u1);
+    matmul(g, g_out, false, cols(l.w, u0, u1), false);
+    kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(act) + u0, act.stride(0), b.B, u1 - u0);
+    layer_grads(below, g, below_in, u0, u1, t);
+  });
+}
+
+// Rows [r0, r1) per thread: dz from the decoder; the KL term adds beta s mu to
+// mu's gradient and beta s (sd^2 - 1) / 2 to logvar's; clamp passes the
+// gradient where logvar_min <= lv_raw <= logvar_max.
+void FusedMLPStep::latent_backward(const Batch& b) {
+  const int64_t Z = latent_;
+  const float lv_min = b.lv_min, lv_max = b.lv_max;
+  const float bs = static_cast<float>(b.beta * b.s);
+  phase([&](int t) {
+    const auto [r0, r1] = share(b.B, t);
     if (r0 == r1) return;
-    const auto g_first = dec_.size() == 1 ? g_logits : rows(g_dec_[0]);
-    auto gz = rows(g_z_).narrow(0, r0, r1 - r0);
+    const auto g_first = dec_.size() == 1 ? b.g_logits : b.rows(g_dec_[0]);
+    auto gz = b.rows(g_z_).narrow(0, r0, r1 - r0);
     matmul(gz, g_first.narrow(0, r0, r1 - r0), false, cols(dec_[0].w, 0, Z), false);
-    const float* e = eps.data_ptr<float>();
+    const float* e = b.eps.data_ptr<float>();
     for (int64_t i = r0 * Z; i < r1 * Z; ++i) {
-      const float dz = ptr(g_z_)[i], m = ptr(mu)[i], sdv = ptr(sd)[i], lr = ptr(lv_raw)[i];
-      ptr(g_mu)[i] = dz + bs * m;
+      const float dz = ptr(g_z_)[i], m = ptr(b.mu)[i], sdv = ptr(b.sd)[i], lr = ptr(b.lv_raw)[i];
+      ptr(b.g_mu)[i] = dz + bs * m;
       const float gl = dz * e[i] * sdv * 0.5f + 0.5f * bs * sdv * sdv - 0.5f * bs;
-      ptr(g_lv)[i] = lr < lv_min || lr > lv_max ? 0.0f : gl;
+      ptr(b.g_lv)[i] = lr < lv_min || lr > lv_max ? 0.0f : gl;
     }
   });
-  // The heads' gradients (one head per thread while there are two or more),
-  // then through them to the encoder's last hidden layer, whose gradients
-  // follow; the encoder's input needs no gradient.
+}
+
+// One head per thread while there are two or more; the encoder's input needs
+// no gradient.
+void FusedMLPStep::heads_backward(const Batch& b) {
+  const int64_t Z = latent_;
   phase([&](int t) {
-    if (t == head_owner(mu_head_)) layer_grads(mu_head_, g_mu, h_last, 0, Z, t);
-    if (t == head_owner(logvar_head_)) layer_grads(logvar_head_, g_lv, h_last, 0, Z, t);
+    if (t == head_owner(mu_head_)) layer_grads(mu_head_, b.g_mu, b.h_last, 0, Z, t);
+    if (t == head_owner(logvar_head_)) layer_grads(logvar_head_, b.g_lv, b.h_last, 0, Z, t);
     const size_t last = enc_.size() - 1;
     const auto [u0, u1] = share(enc_[last].out(), t);
     if (u0 == u1) return;
-    auto g = cols(rows(g_enc_[last]), u0, u1);
-    matmul(g, g_mu, false, cols(mu_head_.w, u0, u1), false);
-    matmul(g, g_lv, false, cols(logvar_head_.w, u0, u1), false, 1.0f);
-    kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(h_last) + u0, h_last.stride(0), B,
+    auto g = cols(b.rows(g_enc_[last]), u0, u1);
+    matmul(g, b.g_mu, false, cols(mu_head_.w, u0, u1), false);
+    matmul(g, b.g_lv, false, cols(logvar_head_.w, u0, u1), false, 1.0f);
+    kernels::relu_backward_rows(ptr(g), g.stride(0), ptr(b.h_last) + u0, b.h_last.stride(0), b.B,
                                 u1 - u0);
-    layer_grads(enc_[last], g, enc_in(last), u0, u1, t);
+    layer_grads(enc_[last], g, enc_in(b, last), u0, u1, t);
   });
-  for (size_t i = enc_.size() - 1; i >= 1; --i)
-    hidden_backward(enc_[i], rows(g_enc_[i]), rows(enc_act_[i - 1]), rows(g_enc_[i - 1]),
-                    enc_[i - 1], enc_in(i - 1));
+}
 
+FusedMLPStep::Result FusedMLPStep::totals(const Batch& b) const {
   Result r;
-  r.n = B;
+  r.n = b.B;
   const float* parts = ptr(recon_part_);  // (threads, capacity)
   for (int t = 0; t < threads_; ++t)
-    for (int64_t i = 0; i < B; ++i) r.recon_sum += parts[t * recon_part_.stride(0) + i];
-  for (int64_t i = 0; i < B; ++i) r.kl_sum += ptr(kl)[i];
-  r.loss = (r.recon_sum + beta * r.kl_sum) * s;
+    for (int64_t i = 0; i < b.B; ++i) r.recon_sum += parts[t * recon_part_.stride(0) + i];
+  for (int64_t i = 0; i < b.B; ++i) r.kl_sum += ptr(b.kl)[i];
+  r.loss = (r.recon_sum + b.beta * r.kl_sum) * b.s;
   double sumsq = 0;
   for (int t = 0; t < threads_; ++t) sumsq += sumsq_[static_cast<size_t>(t) * 8];
   r.grad_norm = std::sqrt(sumsq);
   return r;
+}
+
+void FusedMLPStep::check_batch(const torch::Tensor& data, const torch::Tensor& y,
+                               const torch::Tensor& idx, const torch::Tensor& eps) const {
+  const int64_t B = idx.size(0);
+  TORCH_CHECK(data.scalar_type() == torch::kFloat32 && data.numel() == data.size(0) * features_ &&
+                  y.scalar_type() == torch::kInt64 && y.dim() == 2 && y.size(0) == data.size(0) &&
+                  y.size(1) == static_cast<int64_t>(cond_offset_.size()) &&
+                  idx.scalar_type() == torch::kInt64 && idx.dim() == 1 && eps.size(0) == B &&
+                  eps.size(1) == latent_ && B > 0,
+              "fused step: batch shapes do not match the model");
+}
+
+FusedMLPStep::Batch FusedMLPStep::batch(int64_t B, double beta, const torch::Tensor& eps,
+                                        const kernels::AdamScalars* step) const {
+  Batch b;
+  b.B = B;
+  b.beta = beta;
+  b.s = 1.0 / static_cast<double>(B);
+  b.step = step;
+  b.lv_min = static_cast<float>(logvar_min_);
+  b.lv_max = static_cast<float>(logvar_max_);
+  b.eps = eps;
+  b.in_enc = b.rows(in_enc_);
+  b.xs = cols(b.in_enc, 0, features_);
+  b.in_dec = b.rows(in_dec_);
+  b.logits = b.rows(logits_);
+  b.h_last = enc_.empty() ? b.in_enc : b.rows(enc_act_.back());
+  b.d_last = dec_in(b, dec_.size() - 1);
+  b.mu = b.rows(mu_);
+  b.lv_raw = b.rows(lv_raw_);
+  b.lv = b.rows(lv_);
+  b.sd = b.rows(sd_);
+  b.kl = b.rows(kl_);
+  b.g_logits = b.rows(g_logits_);
+  b.g_mu = b.rows(g_mu_);
+  b.g_lv = b.rows(g_lv_);
+  return b;
+}
+
+FusedMLPStep::Result FusedMLPStep::run(const torch::Tensor& x_all, const torch::Tensor& y_all,
+                                       const torch::Tensor& idx_in, const torch::Tensor& eps_in,
+                                       double beta) {
+  const auto data = x_all.contiguous();
+  const auto y = y_all.contiguous();
+  const auto idx = idx_in.contiguous();
+  const auto eps = eps_in.to(torch::kFloat32).contiguous();
+  check_batch(data, y, idx, eps);
+  const int64_t B = idx.size(0);
+  ensure_capacity(B);
+  std::fill(sumsq_.begin(), sumsq_.end(), 0.0);
+  // The deferred optimizer step, if any, applied by the forward phases below
+  // (taken out first, so that it is never applied twice).
+  const std::optional<kernels::AdamScalars> pending = std::exchange(deferred_, std::nullopt);
+  const Batch b = batch(B, beta, eps, pending ? &*pending : nullptr);
+
+  input_forward(b, data, y, idx);
+  for (size_t i = 0; i < enc_.size(); ++i) encoder_forward(b, i);
+  latent_forward(b);
+  for (size_t i = 0; i + 1 < dec_.size(); ++i) decoder_forward(b, i);
+  output_forward(b);
+
+  for (size_t i = dec_.size() - 1; i >= 1; --i) decoder_backward(b, i);
+  latent_backward(b);
+  heads_backward(b);
+  for (size_t i = enc_.size() - 1; i >= 1; --i) encoder_backward(b, i);
+  return totals(b);
 }
 
 }  // namespace cvae::training

@@ -86,6 +86,9 @@ class FusedMLPStep {
     int64_t in() const { return w.size(1); }
     int64_t out() const { return w.size(0); }
   };
+  // One run()'s batch: its size, the step's buffers cut to its rows, and its
+  // scalars (defined in fused_mlp.cpp).
+  struct Batch;
   void ensure_capacity(int64_t rows);
   // Runs f(t) for t in [0, threads) in parallel; returns when all are done.
   template <class F>
@@ -103,6 +106,50 @@ class FusedMLPStep {
   // input; adds their sum of squares to thread t's total.
   void layer_grads(const Layer& l, const torch::Tensor& g, const torch::Tensor& in, int64_t u0,
                    int64_t u1, int t);
+  // run()'s checks of its arguments.
+  void check_batch(const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& idx,
+                   const torch::Tensor& eps) const;
+  // The step's buffers cut to the first B rows, and the batch's scalars.
+  Batch batch(int64_t B, double beta, const torch::Tensor& eps,
+              const kernels::AdamScalars* step) const;
+  // The input of encoder layer i and of decoder layer i, cut to the batch's rows.
+  torch::Tensor enc_in(const Batch& b, size_t i) const;
+  torch::Tensor dec_in(const Batch& b, size_t i) const;
+
+  // The step's phases, in run()'s order. Each is one phase (the threads meet
+  // once at its end); the forward ones apply the batch's deferred optimizer
+  // step, if any, to the rows they multiply by.
+  // The batch's rows of x, with their conditions one-hot, into [x, c].
+  void input_forward(const Batch& b, const torch::Tensor& x, const torch::Tensor& y,
+                     const torch::Tensor& idx);
+  // Hidden layer i of the encoder, of the decoder: out = relu(in W^T + b).
+  void encoder_forward(const Batch& b, size_t i);
+  void decoder_forward(const Batch& b, size_t i);
+  void hidden_forward(const Batch& b, const Layer& l, const torch::Tensor& in,
+                      const torch::Tensor& out);
+  // The latent heads, the clamp of logvar, z = mu + exp(logvar / 2) eps and the KL term.
+  void latent_forward(const Batch& b);
+  // The output layer, the Bernoulli loss, its gradient w.r.t. the logits and
+  // the output layer's weight gradients.
+  void output_forward(const Batch& b);
+  // Through decoder layer i (i >= 1; the output layer is the last) to its
+  // input, then the weight gradients of decoder layer i - 1.
+  void decoder_backward(const Batch& b, size_t i);
+  // The same through encoder layer i (i >= 1).
+  void encoder_backward(const Batch& b, size_t i);
+  // Through hidden layer l (g_out: the gradient w.r.t. its output) to its input
+  // act (post-ReLU, gradient into g_act), then the gradients of the layer below,
+  // whose input is below_in.
+  void hidden_backward(const Batch& b, const Layer& l, const torch::Tensor& g_out,
+                       const torch::Tensor& act, const torch::Tensor& g_act, const Layer& below,
+                       const torch::Tensor& below_in);
+  // The gradients w.r.t. mu and logvar: from the decoder through z, and the KL term's.
+  void latent_backward(const Batch& b);
+  // The heads' gradients, then through the heads to the encoder's last hidden
+  // layer and that layer's gradients.
+  void heads_backward(const Batch& b);
+  // The batch's loss parts and the gradient norm, summed over the threads.
+  Result totals(const Batch& b) const;
 
   std::vector<Layer> enc_, dec_;  // hidden layers; dec_ ends with the output layer
   Layer mu_head_, logvar_head_;
