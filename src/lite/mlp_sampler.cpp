@@ -9,13 +9,14 @@
 
 #include "cvae/errors.h"
 #include "lite/normal_stream.h"
+#include "models/weight_names.h"
 
 namespace cvae::lite {
 
 namespace {
 
-constexpr int64_t kPriorHidden = 128;  // models::PriorNet's width
-constexpr int64_t kChunk = 1024;       // rows decoded at once
+constexpr int64_t kPriorHidden = models::weights::kPriorWidth;
+constexpr int64_t kChunk = 1024;  // rows decoded at once
 
 // out (rows x l.out) = in (rows x l.in) W^T + b, then ReLU when asked.
 void dense(const Dense& l, const float* in, int64_t rows, float* out, bool relu) {
@@ -59,15 +60,15 @@ MlpDecoder mlp_decoder(const ModelConfig& cfg, const ParameterLookup& get) {
   int64_t in = d.latent + d.cond_width;
   for (size_t i = 0; i < cfg.hidden.size(); ++i) {
     const int64_t width = cfg.hidden[cfg.hidden.size() - 1 - i];  // the encoder's, reversed
-    d.layers.push_back(layer(fmt::format("decoder.layers.{}", i), in, width));
+    d.layers.push_back(layer(models::weights::decoder_layer(i), in, width));
     in = width;
   }
-  d.layers.push_back(layer("decoder.out", in, d.features));
+  d.layers.push_back(layer(models::weights::decoder_out(), in, d.features));
   d.learned_prior = cfg.prior == "learned";
   if (d.learned_prior) {
-    d.prior_hidden = layer("prior.hidden", d.cond_width, kPriorHidden);
-    d.prior_mu = layer("prior.mu_head", kPriorHidden, d.latent);
-    d.prior_logvar = layer("prior.logvar_head", kPriorHidden, d.latent);
+    d.prior_hidden = layer(models::weights::prior_hidden(), d.cond_width, kPriorHidden);
+    d.prior_mu = layer(models::weights::prior_mu_head(), kPriorHidden, d.latent);
+    d.prior_logvar = layer(models::weights::prior_logvar_head(), kPriorHidden, d.latent);
   }
   return d;
 }

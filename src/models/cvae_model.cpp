@@ -4,6 +4,7 @@
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "models/weight_names.h"
 
 namespace cvae::models {
 
@@ -14,9 +15,9 @@ MLPEncoder::MLPEncoder(int64_t features, int64_t cond_width, const std::vector<i
     layers_->push_back(torch::nn::Linear(in, h));
     in = h;
   }
-  register_module("layers", layers_);
-  mu_head_ = register_module("mu_head", torch::nn::Linear(in, latent));
-  logvar_head_ = register_module("logvar_head", torch::nn::Linear(in, latent));
+  register_module(weights::kLayers, layers_);
+  mu_head_ = register_module(weights::kMuHead, torch::nn::Linear(in, latent));
+  logvar_head_ = register_module(weights::kLogvarHead, torch::nn::Linear(in, latent));
 }
 
 std::pair<torch::Tensor, torch::Tensor> MLPEncoder::forward(const torch::Tensor& x,
@@ -33,8 +34,8 @@ MLPDecoder::MLPDecoder(int64_t latent, int64_t cond_width, const std::vector<int
     layers_->push_back(torch::nn::Linear(in, *it));
     in = *it;
   }
-  register_module("layers", layers_);
-  out_ = register_module("out", torch::nn::Linear(in, outputs));
+  register_module(weights::kLayers, layers_);
+  out_ = register_module(weights::kOut, torch::nn::Linear(in, outputs));
 }
 
 torch::Tensor MLPDecoder::forward(const torch::Tensor& z, const torch::Tensor& c,
@@ -189,9 +190,10 @@ torch::Tensor RecurrentDecoder::step(const torch::Tensor& prev, torch::Tensor& h
 }
 
 PriorNet::PriorNet(int64_t cond_width, int64_t latent) {
-  hidden_ = register_module("hidden", torch::nn::Linear(cond_width, 128));
-  mu_head_ = register_module("mu_head", torch::nn::Linear(128, latent));
-  logvar_head_ = register_module("logvar_head", torch::nn::Linear(128, latent));
+  hidden_ = register_module(weights::kHidden, torch::nn::Linear(cond_width, weights::kPriorWidth));
+  mu_head_ = register_module(weights::kMuHead, torch::nn::Linear(weights::kPriorWidth, latent));
+  logvar_head_ =
+      register_module(weights::kLogvarHead, torch::nn::Linear(weights::kPriorWidth, latent));
 }
 
 std::pair<torch::Tensor, torch::Tensor> PriorNet::forward(const torch::Tensor& c) {
@@ -210,34 +212,35 @@ CVAEImpl::CVAEImpl(ModelConfig cfg) : cfg_(std::move(cfg)) {
   const int64_t cond = condition_width(cfg_.conditions);
   const int64_t outputs = likelihood_->params_per_feature() * features_;
   if (cfg_.arch == "rnn") {
-    encoder_ =
-        register_module("encoder", std::make_shared<RecurrentEncoder>(vocab, cfg_.embedding, cond,
-                                                                      cfg_.hidden[0], cfg_.latent));
+    encoder_ = register_module(weights::kEncoder,
+                               std::make_shared<RecurrentEncoder>(vocab, cfg_.embedding, cond,
+                                                                  cfg_.hidden[0], cfg_.latent));
     recurrent_decoder_ = std::make_shared<RecurrentDecoder>(
         vocab, cfg_.embedding, cond, cfg_.hidden[0], cfg_.latent, cfg_.word_dropout);
-    decoder_ = register_module("decoder", recurrent_decoder_);
+    decoder_ = register_module(weights::kDecoder, recurrent_decoder_);
   } else if (cfg_.arch == "conv") {
-    encoder_ =
-        register_module("encoder", std::make_shared<ConvEncoder>(cfg_.input_shape, cfg_.channels,
-                                                                 cond, cfg_.hidden, cfg_.latent));
+    encoder_ = register_module(weights::kEncoder,
+                               std::make_shared<ConvEncoder>(cfg_.input_shape, cfg_.channels, cond,
+                                                             cfg_.hidden, cfg_.latent));
     decoder_ = register_module(
-        "decoder", std::make_shared<ConvDecoder>(cfg_.input_shape, cfg_.channels, cond, cfg_.hidden,
-                                                 cfg_.latent, likelihood_->params_per_feature()));
+        weights::kDecoder,
+        std::make_shared<ConvDecoder>(cfg_.input_shape, cfg_.channels, cond, cfg_.hidden,
+                                      cfg_.latent, likelihood_->params_per_feature()));
   } else {
     encoder_ = register_module(
-        "encoder", std::make_shared<MLPEncoder>(features_, cond, cfg_.hidden, cfg_.latent));
+        weights::kEncoder, std::make_shared<MLPEncoder>(features_, cond, cfg_.hidden, cfg_.latent));
     decoder_ = register_module(
-        "decoder", std::make_shared<MLPDecoder>(cfg_.latent, cond, cfg_.hidden, outputs));
+        weights::kDecoder, std::make_shared<MLPDecoder>(cfg_.latent, cond, cfg_.hidden, outputs));
   }
   if (cfg_.prior == "learned") {
-    prior_ = register_module("prior", std::make_shared<PriorNet>(cond, cfg_.latent));
+    prior_ = register_module(weights::kPrior, std::make_shared<PriorNet>(cond, cfg_.latent));
   }
   if (cfg_.classifier) {
     ClassifierConfig cc;
     cc.input_shape = cfg_.input_shape;
     cc.condition = cfg_.conditions.at(0);
     cc.vocabulary = cfg_.vocabulary;
-    classifier_ = register_module("classifier", std::make_shared<ClassifierImpl>(cc));
+    classifier_ = register_module(weights::kClassifier, std::make_shared<ClassifierImpl>(cc));
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "cvae/errors.h"
 #include "models/cvae_model.h"
+#include "models/weight_names.h"
 #include "train/flat_adam.h"
 #include "train/gemm.h"
 #include "train/kernels.h"
@@ -97,12 +98,12 @@ FusedMLPStep::FusedMLPStep(models::CVAEImpl& model, optim::FlatAdam& opt, int th
     return l;
   };
   for (size_t i = 0; i < cfg.hidden.size(); ++i) {
-    enc_.push_back(layer(fmt::format("encoder.layers.{}", i)));
-    dec_.push_back(layer(fmt::format("decoder.layers.{}", i)));
+    enc_.push_back(layer(models::weights::encoder_layer(i)));
+    dec_.push_back(layer(models::weights::decoder_layer(i)));
   }
-  dec_.push_back(layer("decoder.out"));
-  mu_head_ = layer("encoder.mu_head");
-  logvar_head_ = layer("encoder.logvar_head");
+  dec_.push_back(layer(models::weights::decoder_out()));
+  mu_head_ = layer(models::weights::encoder_mu_head());
+  logvar_head_ = layer(models::weights::encoder_logvar_head());
   // Every gradient must be written by the step (the buffer is not zeroed).
   if (found != params.size()) {
     throw ConfigError(

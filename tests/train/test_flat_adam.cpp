@@ -114,9 +114,9 @@ double run(double clip, double lr_scale = 1.0) {
     const double norm = flat.grad_norm();
     // A sum of n squares in float32 is within n roundings of the exact sum
     // whatever the order of the additions (the norm's square root halves that).
-    EXPECT_NEAR(norm, norm_ref,
-                static_cast<double>(flat.numel()) * std::numeric_limits<float>::epsilon() *
-                    norm_ref)
+    EXPECT_NEAR(
+        norm, norm_ref,
+        static_cast<double>(flat.numel()) * std::numeric_limits<float>::epsilon() * norm_ref)
         << "step " << step;
     flat.step(std::min(1.0, clip / (norm + 1e-6)));
     worst = std::max(worst, worst_budget_ratio(*reference, *fused, before));
