@@ -5,8 +5,8 @@
 #   find_package(cvae REQUIRED)
 #   target_link_libraries(app PRIVATE cvae::cvae)
 # (tests/consumer/ is such a project, built by the `consumer` test). Included
-# at the end of the top-level CMakeLists.txt, after the targets are defined.
-include(GNUInstallDirs)
+# at the end of the top-level CMakeLists.txt, after the targets are defined
+# (their include directories name the install tree in $<INSTALL_INTERFACE>).
 include(CMakePackageConfigHelpers)
 
 # The static libraries and what they link: cvae (the library, with libtorch),
@@ -14,31 +14,6 @@ include(CMakePackageConfigHelpers)
 # linked into cvae privately, which a static library still passes on).
 set(CVAE_INSTALL_TARGETS cvae cvae_lite cvae_gemm)
 set(CVAE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/cvae)
-
-# The targets' include directories are paths in the source and build trees:
-# keep them for the build, and point installed users at P/include instead.
-function(cvae_install_interface_includes target install_dir)
-  get_target_property(dirs ${target} INTERFACE_INCLUDE_DIRECTORIES)
-  set(out "")
-  if(dirs)
-    foreach(dir IN LISTS dirs)
-      if(dir MATCHES "^\\$<")  # already a generator expression
-        list(APPEND out "${dir}")
-      else()
-        list(APPEND out "$<BUILD_INTERFACE:${dir}>")
-      endif()
-    endforeach()
-  endif()
-  if(install_dir)
-    list(APPEND out "$<INSTALL_INTERFACE:${install_dir}>")
-  endif()
-  set_property(TARGET ${target} PROPERTY INTERFACE_INCLUDE_DIRECTORIES "${out}")
-endfunction()
-cvae_install_interface_includes(cvae ${CMAKE_INSTALL_INCLUDEDIR})
-cvae_install_interface_includes(cvae_lite ${CMAKE_INSTALL_INCLUDEDIR})
-# cvae_gemm's header is private to the library (src/train/gemm.h): installed
-# users only link it.
-cvae_install_interface_includes(cvae_gemm "")
 
 install(TARGETS ${CVAE_INSTALL_TARGETS}
   EXPORT cvaeTargets

@@ -15,7 +15,6 @@ namespace cvae::lite {
 
 namespace {
 
-constexpr int64_t kPriorHidden = models::weights::kPriorWidth;
 constexpr int64_t kChunk = 1024;  // rows decoded at once
 
 // out (rows x l.out) = in (rows x l.in) W^T + b, then ReLU when asked.
@@ -66,9 +65,11 @@ MlpDecoder mlp_decoder(const ModelConfig& cfg, const ParameterLookup& get) {
   d.layers.push_back(layer(models::weights::decoder_out(), in, d.features));
   d.learned_prior = cfg.prior == "learned";
   if (d.learned_prior) {
-    d.prior_hidden = layer(models::weights::prior_hidden(), d.cond_width, kPriorHidden);
-    d.prior_mu = layer(models::weights::prior_mu_head(), kPriorHidden, d.latent);
-    d.prior_logvar = layer(models::weights::prior_logvar_head(), kPriorHidden, d.latent);
+    d.prior_hidden =
+        layer(models::weights::prior_hidden(), d.cond_width, models::weights::kPriorWidth);
+    d.prior_mu = layer(models::weights::prior_mu_head(), models::weights::kPriorWidth, d.latent);
+    d.prior_logvar =
+        layer(models::weights::prior_logvar_head(), models::weights::kPriorWidth, d.latent);
   }
   return d;
 }
@@ -92,7 +93,7 @@ std::vector<float> sample_means(const MlpDecoder& dec, const data::LabelRows& ro
     mu.assign(static_cast<size_t>(m * Z), 0.0f);
     lv.assign(static_cast<size_t>(m * Z), 0.0f);
     if (dec.learned_prior) {
-      ph.resize(static_cast<size_t>(m * kPriorHidden));
+      ph.resize(static_cast<size_t>(m * models::weights::kPriorWidth));
       dense(dec.prior_hidden, c.data(), m, ph.data(), true);
       dense(dec.prior_mu, ph.data(), m, mu.data(), false);
       dense(dec.prior_logvar, ph.data(), m, lv.data(), false);

@@ -214,7 +214,6 @@ struct FusedMLPStep::Batch {
   double beta = 0;                             // the KL term's weight
   double s = 0;                                // 1 / B: d loss / d (an example's terms)
   const kernels::AdamScalars* step = nullptr;  // the deferred optimizer step, or null
-  float lv_min = 0, lv_max = 0;                // the clamp of logvar
   torch::Tensor eps;                           // (B, Z) float
   torch::Tensor in_enc, xs, in_dec, logits;    // [x, c], its x columns, [z, c], the logits
   torch::Tensor h_last, d_last;                // the heads' input, the output layer's input
@@ -278,7 +277,7 @@ void FusedMLPStep::hidden_forward(const Batch& b, const Layer& l, const torch::T
 // z = mu + sd * eps, and KL = 0.5 * sum(mu^2 + sd^2 - lv - 1).
 void FusedMLPStep::latent_forward(const Batch& b) {
   const int64_t D = features_, C = cond_, Z = latent_;
-  const float lv_min = b.lv_min, lv_max = b.lv_max;
+  const float lv_min = static_cast<float>(logvar_min_), lv_max = static_cast<float>(logvar_max_);
   phase([&](int t) {
     const auto [r0, r1] = share(b.B, t);
     if (r0 == r1) return;
@@ -356,7 +355,7 @@ void FusedMLPStep::hidden_backward(const Batch& b, const Layer& l, const torch::
 // gradient where logvar_min <= lv_raw <= logvar_max.
 void FusedMLPStep::latent_backward(const Batch& b) {
   const int64_t Z = latent_;
-  const float lv_min = b.lv_min, lv_max = b.lv_max;
+  const float lv_min = static_cast<float>(logvar_min_), lv_max = static_cast<float>(logvar_max_);
   const float bs = static_cast<float>(b.beta * b.s);
   phase([&](int t) {
     const auto [r0, r1] = share(b.B, t);
@@ -425,8 +424,6 @@ FusedMLPStep::Batch FusedMLPStep::batch(int64_t B, double beta, const torch::Ten
   b.beta = beta;
   b.s = 1.0 / static_cast<double>(B);
   b.step = step;
-  b.lv_min = static_cast<float>(logvar_min_);
-  b.lv_max = static_cast<float>(logvar_max_);
   b.eps = eps;
   b.in_enc = b.rows(in_enc_);
   b.xs = cols(b.in_enc, 0, features_);
