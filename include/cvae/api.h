@@ -69,7 +69,7 @@ TrainResult train(const TrainRequest& req);
 inline constexpr double kImageLatentTemperature = 1.4;
 inline constexpr int64_t kImageCandidates = 16;
 inline constexpr int64_t kTextCandidates = 8;
-// How text models turn a latent code into words (serve/text_decode.h), and the
+// How text models turn a latent code into words (modalities/text/decode.h), and the
 // reranking of candidates, which images use too.
 // Defaults from the measurements in docs/text.md.
 struct TextDecoding {
@@ -163,6 +163,7 @@ struct FidelityResult {
 };
 
 struct EvalResult {
+  std::string modality;  // of the model ("image", "text", ...)
   int64_t n = 0;
   double neg_elbo = 0, recon = 0, kl = 0;  // nats per example
   double iw_nll = 0;                       // -log p(x|c), IWAE bound with iw_samples
@@ -270,7 +271,8 @@ struct ClassifierTrainRequest {
   DataConfig data;
   std::string out;       // classifier file, written atomically at the end
   int64_t labelled = 0;  // train on this many examples only (stratified, seeded); 0 = all
-  int64_t epochs = 0;    // 0 = 15 for images, 60 for text (a bag of words learns slower)
+  int64_t epochs = 0;    // 0 = the modality's default: 15 for images, 60 for text (a bag of
+                         //   words learns slower)
   int64_t batch_size = 128;
   double lr = 1e-3;
   uint64_t seed = 1;
@@ -311,5 +313,10 @@ std::string describe_model(const std::string& path, bool as_json);
 
 // Library version string.
 const char* version();
+
+// The modalities (DataConfig::modality) and backbones (ModelConfig::arch)
+// this build has, in registration order and by name.
+std::vector<std::string> modality_names();
+std::vector<std::string> arch_names();
 
 }  // namespace cvae

@@ -23,31 +23,19 @@ struct ConditionSpec {
 // Total width C of the encoded condition vector.
 int64_t condition_width(const std::vector<ConditionSpec>& conditions);
 
-// The backbone a config uses: arch, with "auto" resolved from input_shape
-// (conv for C x H x W images with H, W >= 2^channels.size(), else mlp).
-std::string resolved_arch(const std::vector<int64_t>& input_shape,
-                          const std::vector<int64_t>& channels, const std::string& arch);
-
-// The backbone and likelihood a model config uses, with "auto" resolved: text
-// models (a vocabulary) use rnn and categorical; images as resolved_arch above
-// and bernoulli.
-struct ModelConfig;
-std::string resolved_arch(const ModelConfig& cfg);
-std::string resolved_likelihood(const ModelConfig& cfg);
-
-// Spatial sizes through the conv encoder (kernel 4, stride 2, padding 1 per
-// layer): {size, size / 2, size / 4, ...}, layers + 1 values.
-std::vector<int64_t> conv_spatial_sizes(int64_t size, size_t layers);
-
 // The network and likelihood. input_shape and conditions come from the data.
 struct ModelConfig {
   // Defaults from the measurements in docs/models.md.
-  std::string arch = "auto";              // backbone: mlp | conv | rnn | auto (rnn for text,
-                                          //   conv for images large enough for `channels`,
-                                          //   else mlp)
+  // The kind of data (src/modalities/): image | text | ...; set from the data
+  // when training starts and stored. "" in files written before it was stored:
+  // the modality is then inferred (models/backbone.h, model_kind_of).
+  std::string modality;
+  std::string arch = "auto";              // backbone: mlp | conv | rnn | auto (the modality's
+                                          //   default: rnn for text, conv for images large
+                                          //   enough for `channels`, else mlp)
   std::string likelihood = "auto";        // p(x | z, c): bernoulli | cbernoulli | gaussian
-                                          //   | categorical | auto (categorical for text,
-                                          //   else bernoulli)
+                                          //   | categorical | auto (the modality's default:
+                                          //   categorical for text, else bernoulli)
   std::string prior = "learned";          // p(z | c): standard (N(0, I)) | learned
   std::vector<int64_t> input_shape;       // per example, e.g. {1, 28, 28}
   std::vector<ConditionSpec> conditions;  // from the data
@@ -55,7 +43,7 @@ struct ModelConfig {
                                           //   convolutions; rnn: the GRU state size, one
                                           //   entry); the decoder mirrors them
   // Text (tokens): the vocabulary from the data, index = token id, the first four
-  // are <pad> <unk> <bos> <eos> (data/text.h); empty for other data.
+  // are <pad> <unk> <bos> <eos> (modalities/text/tokens.h); empty for other data.
   std::vector<std::string> vocabulary;
   int64_t embedding = 256;    // rnn: token embedding size
   double word_dropout = 0.5;  // rnn: share of decoder input tokens replaced by <unk> in
@@ -65,6 +53,9 @@ struct ModelConfig {
   bool classifier = false;    // semi-supervised: the model also holds q(y | x) (Kingma et al. 2014)
   double logvar_min = -10.0;  // encoder log-variance is clamped to
   double logvar_max = 10.0;   //   [logvar_min, logvar_max]
+  // The checks that hold for every modality and backbone (shape, widths,
+  // latent, prior, conditions). The backbone's own options, the fit of arch and
+  // likelihood to the data and the size bound are models::resolve_model_config's.
   void validate() const;
 };
 
@@ -96,12 +87,14 @@ struct TrainConfig {
 // Where the data comes from. path is a directory of IDX files
 // ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]), of image folders
 // (one sub-folder per label, optionally under train/ and test/), or a text
-// file: TSV (label<TAB>text per line) or CSV with a header (data/text.h).
+// file: TSV (label<TAB>text per line) or CSV with a header (modalities/text/tokens.h).
 // A text file is every split, except that the "test" split of a file whose
 // name contains "train" is the file with "test" in its place (when present).
 struct DataConfig {
   std::string path;
-  std::string modality = "auto";  // auto (text for .tsv/.csv/.txt files) | image | text
+  std::string modality = "auto";  // auto (the modality that claims the path: text for
+                                  //   .tsv/.csv/.txt files, image for directories) | a
+                                  //   modality's name (cvae::modality_names())
   int image_height = 0;           // image folders: 0 = size of the first image
   int image_width = 0;
   bool resize = false;  // image folders: resize other sizes instead of rejecting them

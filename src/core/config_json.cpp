@@ -19,7 +19,8 @@ void from_json(const nlohmann::json& j, ConditionSpec& c) {
 }
 
 void to_json(nlohmann::json& j, const ModelConfig& c) {
-  j = {{"arch", c.arch},
+  j = {{"modality", c.modality},
+       {"arch", c.arch},
        {"likelihood", c.likelihood},
        {"prior", c.prior},
        {"channels", c.channels},
@@ -36,6 +37,7 @@ void to_json(nlohmann::json& j, const ModelConfig& c) {
 }
 
 void from_json(const nlohmann::json& j, ModelConfig& c) {
+  get_opt(j, "modality", c.modality);  // absent in older files: inferred when used
   get_opt(j, "arch", c.arch);
   // Files written before "auto" existed name their likelihood; none is image Bernoulli.
   c.likelihood = "bernoulli";

@@ -108,4 +108,40 @@ std::string label_row_name(const std::vector<ConditionSpec>& conditions,
   return out;
 }
 
+size_t first_invalid_utf8(std::string_view s) {
+  const size_t n = s.size();
+  size_t i = 0;
+  while (i < n) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    int extra;
+    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
+    if (c >= 0xC2 && c <= 0xDF) {
+      extra = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      extra = 2;
+      if (c == 0xE0) lo = 0xA0;  // overlong
+      if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      extra = 3;
+      if (c == 0xF0) lo = 0x90;  // overlong
+      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+      return i;  // continuation byte, C0/C1 (overlong) or F5..FF
+    }
+    for (int k = 1; k <= extra; ++k) {
+      if (i + static_cast<size_t>(k) >= n) return i;  // truncated
+      const auto d = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
+      if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) return i;
+    }
+    i += static_cast<size_t>(extra) + 1;
+  }
+  return std::string_view::npos;
+}
+
+bool is_valid_utf8(const std::string& s) { return first_invalid_utf8(s) == std::string_view::npos; }
+
 }  // namespace cvae::data

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cvae/config.h"
@@ -23,5 +24,12 @@ LabelRows parse_label_rows(const std::vector<ConditionSpec>& conditions,
 // Human-readable name of one row, e.g. "3" or "accent=scottish+word=seven".
 std::string label_row_name(const std::vector<ConditionSpec>& conditions,
                            const std::vector<int64_t>& row);
+
+// Whether s is valid UTF-8: rejects bad lead bytes (80..BF, C0, C1, F5..FF), truncated
+// sequences, bad continuation bytes, overlong forms, surrogates (U+D800..U+DFFF) and code
+// points above U+10FFFF. The empty string is valid.
+bool is_valid_utf8(const std::string& s);
+// The index of the first byte of s that is not part of valid UTF-8, or npos.
+size_t first_invalid_utf8(std::string_view s);
 
 }  // namespace cvae::data

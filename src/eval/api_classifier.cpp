@@ -13,7 +13,8 @@
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "eval/classifier.h"
-#include "eval/fidelity.h"
+#include "modalities/modality.h"
+#include "models/judging.h"
 #include "models/model_file.h"
 
 namespace cvae {
@@ -41,17 +42,19 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
     throw ConfigError(fmt::format("--lr out of range (got {} vs expected > 0 and <= 10)", req.lr));
   const auto t0 = std::chrono::steady_clock::now();
   core::set_threads(req.threads);
-  data::Dataset train = data::load_dataset(req.data, "train");
+  data::Dataset train = modalities::load_dataset(req.data, "train");
   check_single_condition(train);
-  const int64_t epochs = req.epochs > 0 ? req.epochs : train.is_text() ? 60 : 15;
+  const modalities::Modality& m = modalities::modality(train.modality);
+  const int64_t epochs = req.epochs > 0 ? req.epochs : m.defaults().judge_epochs;
   if (req.labelled > 0)
     train = train.subset(data::stratified_subset(train, req.labelled, req.seed));
-  data::Dataset test = data::load_dataset(
-      data::data_config_for_model(req.data, train.example_shape(), train.vocabulary), "test");
+  data::Dataset test = modalities::load_dataset_for(req.data, "test", train.modality,
+                                                    train.example_shape(), train.vocabulary);
   data::check_compatible(test, train.example_shape(), train.conditions);
   core::create_parent_dirs(req.out);
 
   eval::ClassifierConfig cfg;
+  cfg.modality = train.modality;
   cfg.input_shape = train.example_shape();
   cfg.condition = train.conditions[0];
   cfg.vocabulary = train.vocabulary;
@@ -109,7 +112,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
   // A text file without a test file beside it is its own "test" split: no held-out
   // accuracy then (n = 0), rather than the training accuracy under another name.
   if (test.source != train.source) {
-    res.test = eval::classifier_report(*model, test.x, test.y.select(1, 0), cfg.condition.labels);
+    res.test = models::classifier_report(*model, test.x, test.y.select(1, 0), cfg.condition.labels);
   }
   auto train_pred = eval::predict(*model, train.x);
   res.train_accuracy = (train_pred == labels).to(torch::kFloat64).mean().item<double>();
@@ -132,11 +135,11 @@ ClassifierReport evaluate_classifier(const ClassifierEvalRequest& req) {
   core::set_threads(req.threads);
   eval::ClassifierFile info;
   auto model = eval::load_classifier(req.classifier, &info);
-  data::Dataset d = data::load_dataset(
-      data::data_config_for_model(req.data, info.config.input_shape, info.config.vocabulary),
-      req.split);
+  const auto& jc = info.config;
+  data::Dataset d =
+      modalities::load_dataset_for(req.data, req.split, jc.modality, jc.input_shape, jc.vocabulary);
   data::check_compatible(d, info.config.input_shape, {info.config.condition});
-  return eval::classifier_report(*model, d.x, d.y.select(1, 0), info.config.condition.labels);
+  return models::classifier_report(*model, d.x, d.y.select(1, 0), info.config.condition.labels);
 }
 
 }  // namespace cvae

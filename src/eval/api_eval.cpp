@@ -7,17 +7,15 @@
 #include <nlohmann/json.hpp>
 
 #include "core/runtime.h"
+#include "core/sampling.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "data/text.h"
 #include "eval/classifier.h"
-#include "eval/fidelity.h"
 #include "eval/metrics.h"
-#include "eval/text_fidelity.h"
+#include "modalities/modality.h"
 #include "models/model_file.h"
-#include "serve/serve.h"
-#include "serve/text_decode.h"
+#include "models/sampling.h"
 
 namespace cvae {
 
@@ -48,9 +46,11 @@ EvalResult evaluate(const EvalRequest& req) {
   core::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
-  data::Dataset d = data::load_dataset(
-      data::data_config_for_model(req.data, info.model.input_shape, info.model.vocabulary),
-      req.split == "test" ? "test" : "train");
+  const modalities::Modality& m = modalities::modality_of(info.model);
+  const auto defaults = m.defaults();
+  const std::string split = req.split == "test" ? "test" : "train";
+  data::Dataset d = modalities::load_dataset_for(req.data, split, m.modality(),
+                                                 info.model.input_shape, info.model.vocabulary);
   // The examples of the split (val: the validation part training held out), at
   // most --limit; applied to the data as the model reads it and as a text judge does.
   auto pick_rows = [&](data::Dataset all) {
@@ -71,32 +71,26 @@ EvalResult evaluate(const EvalRequest& req) {
   eval::Classifier judge{nullptr};
   eval::ClassifierFile judge_info;
   models::LatentMixture mixture;
-  const bool text = model->is_text();
-  const int64_t iw_k = req.iw_samples >= 0 ? req.iw_samples : text ? 100 : 1000;
-  data::Dataset for_judge;  // text: the split encoded for the judge
-  const serve::Sampling sampling =
-      serve::resolve_sampling(text, req.temperature, req.latent_temperature, req.decoding);
+  const int64_t iw_k = req.iw_samples >= 0 ? req.iw_samples : defaults.iw_samples;
+  data::Dataset for_judge;  // the split as the judge reads it, when its modality asks
+  const core::Sampling sampling = core::resolve_sampling(defaults.sampling, req.temperature,
+                                                         req.latent_temperature, req.decoding);
   if (!req.judge.empty()) {
     judge = eval::load_classifier(req.judge, &judge_info);
-    if (text != !judge_info.config.vocabulary.empty()) {
+    const auto& jc = judge_info.config;
+    const std::string judge_reads =
+        models::model_kind_of(jc.modality, jc.input_shape, jc.vocabulary).modality();
+    if (judge_reads != m.modality()) {
       throw ConfigError(fmt::format("the judge '{}' reads {} (the model reads {})", req.judge,
-                                    judge_info.config.vocabulary.empty() ? "images" : "text",
-                                    text ? "text" : "images"));
+                                    judge_reads, m.modality()));
     }
-    if (text) {
-      for_judge =
-          data::load_dataset(data::data_config_for_model(req.data, judge_info.config.input_shape,
-                                                         judge_info.config.vocabulary),
-                             req.split == "test" ? "test" : "train");
-      for_judge = pick_rows(for_judge);
-      data::check_compatible(for_judge, judge_info.config.input_shape,
-                             {judge_info.config.condition});
-    } else if (judge_info.config.input_shape != info.model.input_shape) {
-      throw ConfigError(fmt::format(
-          "the judge '{}' takes examples of shape {} (the model's are {})", req.judge,
-          fmt::join(judge_info.config.input_shape, "x"), fmt::join(info.model.input_shape, "x")));
+    m.check_judge(info.model, jc, req.judge);
+    if (m.judge_reads_own_data()) {
+      for_judge = pick_rows(modalities::load_dataset_for(req.data, split, judge_reads,
+                                                         jc.input_shape, jc.vocabulary));
+      data::check_compatible(for_judge, jc.input_shape, {jc.condition});
     }
-    mixture = serve::choose_sampler(req.sampler, info);
+    mixture = models::choose_sampler(req.sampler, info);
   }
 
   torch::NoGradGuard no_grad;
@@ -143,35 +137,17 @@ EvalResult evaluate(const EvalRequest& req) {
   r.iw_samples = iw_k;
   r.iw_nll = iw_k > 0 ? iw / n : std::nan("");
   r.active_units = eval::active_units(torch::cat(mus, 0));
-  if (text) {
-    r.tokens = (d.x != data::Vocabulary::kPad).sum().item<int64_t>();
-    const double nll = iw_k > 0 ? iw : recon + kl;
-    r.perplexity = std::exp(nll / static_cast<double>(std::max<int64_t>(1, r.tokens)));
-  }
+  r.modality = m.modality();
+  m.add_metrics(r, d, iw_k > 0 ? iw : recon + kl);
   kl_dim /= n;
   for (int64_t i = 0; i < z_dim; ++i) r.kl_per_dim.push_back(kl_dim[i].item<double>());
   if (model->has_classifier()) {
     auto pred = models::predict_with(*model, d.x);
     r.classifier_accuracy = (pred == d.y.select(1, 0)).to(torch::kFloat64).mean().item<double>();
   }
-  if (judge && text) {
-    eval::TextFidelityOptions opt;
-    opt.samples_per_label = req.samples_per_label;
-    opt.latent_temperature = sampling.latent_temperature;
-    opt.decode = sampling.decode;
-    opt.transfer_examples = req.transfer_examples;
-    r.fidelity = eval::measure_text_fidelity(*model, *judge, d, for_judge, info.train_sequences,
-                                             mixture, opt, gen);
-    r.fidelity.softmax_temperature = sampling.decode.temperature;
-    r.has_fidelity = true;
-  } else if (judge) {
-    eval::FidelityOptions opt;
-    opt.samples_per_label = req.samples_per_label;
-    opt.temperature = sampling.latent_temperature;
-    opt.candidates = sampling.decode.rerank;
-    opt.transfer_examples = req.transfer_examples;
-    r.fidelity = eval::measure_fidelity(*model, *judge, judge_info.config.condition.labels, d,
-                                        mixture, opt, gen);
+  if (judge) {
+    r.fidelity = m.measure_fidelity(
+        {*model, info, *judge, judge_info.config, d, for_judge, req, mixture, sampling, gen});
     r.has_fidelity = true;
   }
   if (r.has_fidelity) {
@@ -216,7 +192,7 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
     };
     j["judge"] = req.judge;
     j["sampler"] = f.sampler;
-    j["temperature"] = f.text ? f.softmax_temperature : f.latent_temperature;
+    j["temperature"] = f.latent_temperature;
     j["latent_temperature"] = f.latent_temperature;
     j["candidates"] = f.candidates;
     j["samples_per_label"] = req.samples_per_label;
@@ -231,19 +207,8 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
     j["judge_real_accuracy_per_label"] = nums(f.judge_real_accuracy_per_label);
     j["transfer_accuracy"] = num(f.transfer_accuracy);
     j["transfer_count"] = f.transfer_count;
-    if (f.text) {
-      j["decode"] = req.decoding.method;
-      j["distinct_1"] = f.distinct_1;
-      j["distinct_2"] = f.distinct_2;
-      j["real_distinct_1"] = f.real_distinct_1;
-      j["real_distinct_2"] = f.real_distinct_2;
-      j["copied_share"] = f.copied_share;
-      j["examples_per_label"] = f.examples_per_label;
-      j.erase("sample_distance_per_label");
-      j.erase("real_distance_per_label");
-      j["distinct_2_per_label"] = nums(f.sample_distance_per_label);
-      j["real_distinct_2_per_label"] = nums(f.real_distance_per_label);
-    }
+    // The modality's own fields (text: distinct-n, copies, the softmax temperature).
+    if (!r.modality.empty()) modalities::modality(r.modality).fidelity_json(f, req, j);
   }
   return j.dump(2) + "\n";
 }

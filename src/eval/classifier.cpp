@@ -14,9 +14,9 @@ namespace cvae::eval {
 namespace {
 
 nlohmann::json config_to_json(const ClassifierConfig& c) {
-  return {{"input_shape", c.input_shape}, {"condition", c.condition}, {"channels", c.channels},
-          {"hidden", c.hidden},           {"dropout", c.dropout},     {"vocabulary", c.vocabulary},
-          {"embedding", c.embedding}};
+  return {{"modality", c.modality},     {"input_shape", c.input_shape}, {"condition", c.condition},
+          {"channels", c.channels},     {"hidden", c.hidden},           {"dropout", c.dropout},
+          {"vocabulary", c.vocabulary}, {"embedding", c.embedding}};
 }
 
 }  // namespace
@@ -48,6 +48,7 @@ ClassifierFile load_classifier_file(const std::string& path) {
     j.at("channels").get_to(f.config.channels);
     j.at("hidden").get_to(f.config.hidden);
     j.at("dropout").get_to(f.config.dropout);
+    if (j.contains("modality")) j.at("modality").get_to(f.config.modality);  // older: inferred
     if (j.contains("vocabulary")) j.at("vocabulary").get_to(f.config.vocabulary);
     if (j.contains("embedding")) j.at("embedding").get_to(f.config.embedding);
     f.test_accuracy = c.header.value("test_accuracy", -1.0);

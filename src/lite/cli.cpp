@@ -15,13 +15,14 @@
 #include "core/model_header.h"
 #include "core/report_error.h"
 #include "core/runtime.h"
+#include "core/sampling.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/labels.h"
 #include "lite/mlp_sampler.h"
 #include "lite/raw_tensors.h"
+#include "modalities/image/image_output.h"
 #include "serve/generate_output.h"
-#include "serve/sampling.h"
 
 namespace cvae::lite {
 
@@ -133,15 +134,15 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
 
   // The checks cvae::generate makes, on the model file too; any failure is
   // the full program's to report.
-  serve::Sampling sampling;
+  core::Sampling sampling;
   ModelConfig cfg;
   std::vector<RawTensor> raw;
   data::LabelRows rows;
   MlpDecoder dec;
   try {
     serve::check_generate_request(req);
-    sampling =
-        serve::resolve_sampling(false, req.temperature, req.latent_temperature, req.decoding);
+    sampling = core::resolve_sampling(modalities::image::kSamplingDefaults, req.temperature,
+                                      req.latent_temperature, req.decoding);
     if (sampling.decode.rerank != 1) return std::nullopt;  // candidates need the encoder
     core::Container c = core::read_container(req.model);
     cfg = core::read_model_header(c, req.model).model;
@@ -168,8 +169,9 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     GenerateResult res;
     res.count = static_cast<int64_t>(rows.size()) * req.n;
     for (const auto& r : rows) res.labels.push_back(data::label_row_name(cfg.conditions, r));
-    res.files = serve::write_image_samples(req.out, req.format == "idx" ? "idx" : "png",
-                                           std::move(bytes), cfg.input_shape, rows, req.n);
+    res.files =
+        modalities::image::write_image_samples(req.out, req.format == "idx" ? "idx" : "png",
+                                               std::move(bytes), cfg.input_shape, rows, req.n);
     fmt::print("{}\n", serve::generate_summary(res, req.n));
     return 0;
   } catch (...) {

@@ -9,6 +9,7 @@
 
 #include "cvae/errors.h"
 #include "lite/normal_stream.h"
+#include "modalities/image/image_output.h"
 #include "models/weight_names.h"
 
 namespace cvae::lite {
@@ -30,8 +31,8 @@ void dense(const Dense& l, const float* in, int64_t rows, float* out, bool relu)
 }  // namespace
 
 bool sampler_supports(const ModelConfig& cfg) {
-  return cfg.vocabulary.empty() && cfg.input_shape.size() == 3 && resolved_arch(cfg) == "mlp" &&
-         resolved_likelihood(cfg) == "bernoulli" && !cfg.hidden.empty() &&
+  return modalities::image::is_image_model(cfg) && cfg.input_shape.size() == 3 &&
+         cfg.arch == "mlp" && cfg.likelihood == "bernoulli" && !cfg.hidden.empty() &&
          (cfg.prior == "standard" || cfg.prior == "learned");
 }
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
-#include "data/text.h"
+#include "models/backbone.h"
 
 namespace cvae::models {
 
@@ -23,52 +23,24 @@ void ClassifierConfig::validate() const {
   }
   if (hidden < 1 || hidden > 65536) throw ConfigError("classifier: hidden width out of range");
   if (!(dropout >= 0 && dropout < 1)) throw ConfigError("classifier: dropout out of range");
-  if (!vocabulary.empty() && (vocabulary.size() < 5 || input_shape.size() != 1)) {
-    throw ConfigError("classifier: text needs a vocabulary of at least 5 tokens and shape (T)");
-  }
   if (embedding < 1 || embedding > 65536) throw ConfigError("classifier: embedding out of range");
 }
 
 ClassifierImpl::ClassifierImpl(ClassifierConfig cfg) : cfg_(std::move(cfg)) {
   cfg_.validate();
-  int64_t flat = 1;
-  for (auto d : cfg_.input_shape) flat *= d;
-  if (!cfg_.vocabulary.empty()) {
-    embed_ = register_module(
-        "embed",
-        torch::nn::Embedding(static_cast<int64_t>(cfg_.vocabulary.size()), cfg_.embedding));
-    flat = cfg_.embedding;
-  } else if (cfg_.input_shape.size() == 3) {
-    int64_t in = cfg_.input_shape[0], h = cfg_.input_shape[1], w = cfg_.input_shape[2];
-    for (int64_t ch : cfg_.channels) {
-      convs_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(in, ch, 3).padding(1)));
-      const bool pool = h >= 2 && w >= 2;
-      pool_.push_back(pool);
-      if (pool) h /= 2, w /= 2;
-      in = ch;
-    }
-    flat = in * h * w;
-  }
-  register_module("convs", convs_);
-  fc_ = register_module("fc", torch::nn::Linear(flat, cfg_.hidden));
+  const ModelKind& kind = model_kind_of(cfg_.modality, cfg_.input_shape, cfg_.vocabulary);
+  cfg_.modality = kind.modality();
+  // The modality's layers first: registration order is the order of the weights.
+  ClassifierFeatures features = kind.classifier_features(*this, cfg_);
+  features_ = std::move(features.forward);
+  fc_ = register_module("fc", torch::nn::Linear(features.width, cfg_.hidden));
   dropout_ = register_module("dropout", torch::nn::Dropout(cfg_.dropout));
   out_ = register_module(
       "out", torch::nn::Linear(cfg_.hidden, static_cast<int64_t>(cfg_.condition.labels.size())));
 }
 
 torch::Tensor ClassifierImpl::forward(const torch::Tensor& x) {
-  if (embed_) {
-    // Mean embedding of the tokens that are not <pad> (id 0): (B, T) -> (B, E).
-    auto mask = (x != data::Vocabulary::kPad).to(torch::kFloat32).unsqueeze(2);  // (B, T, 1)
-    auto bag = (embed_->forward(x) * mask).sum(1) / mask.sum(1).clamp_min(1);
-    return out_->forward(dropout_->forward(torch::relu(fc_->forward(bag))));
-  }
-  auto h = x;
-  for (size_t i = 0; i < convs_->size(); ++i) {
-    h = torch::relu(convs_[i]->as<torch::nn::Conv2d>()->forward(h));
-    if (pool_[i]) h = torch::max_pool2d(h, 2);
-  }
-  h = dropout_->forward(torch::relu(fc_->forward(h.flatten(1))));
+  auto h = dropout_->forward(torch::relu(fc_->forward(features_(x))));
   return out_->forward(h);
 }
 

@@ -1,16 +1,14 @@
 // A small classifier of examples: the judge of eval/classifier.h, and q(y | x)
 // of semi-supervised training.
 //
-// Images (C x H x W): per entry of `channels`, a 3x3 convolution (padding 1)
-// + ReLU + 2x2 max-pooling while both sides are at least 2, then flatten ->
-// Linear(hidden) + ReLU + dropout -> Linear(L). Text (token ids (T,) with a
-// vocabulary): a bag of words, the mean of the embeddings of the non-pad
-// tokens -> Linear(hidden) + ReLU + dropout -> Linear(L). Other shapes: flatten
-// -> Linear(hidden) + ReLU + dropout -> Linear(L). L = number of labels.
+// The modality's first layers (ModelKind::classifier_features: for images
+// convolutions, for text a bag of word embeddings) -> Linear(hidden) + ReLU +
+// dropout -> Linear(L). L = number of labels.
 #pragma once
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -19,12 +17,13 @@
 namespace cvae::models {
 
 struct ClassifierConfig {
+  std::string modality;  // as ModelConfig::modality ("" in older files: inferred)
   std::vector<int64_t> input_shape;
-  ConditionSpec condition;  // the labels it predicts
-  std::vector<int64_t> channels = {32, 64};
+  ConditionSpec condition;                   // the labels it predicts
+  std::vector<int64_t> channels = {32, 64};  // images: 3x3 convolutions
   int64_t hidden = 128;
   double dropout = 0.3;
-  std::vector<std::string> vocabulary;  // text: the tokens of its ids (data/text.h)
+  std::vector<std::string> vocabulary;  // text: the tokens of its ids (modalities/text/tokens.h)
   int64_t embedding = 128;              // text: embedding size
   void validate() const;
 };
@@ -38,11 +37,9 @@ class ClassifierImpl : public torch::nn::Module {
 
  private:
   ClassifierConfig cfg_;
-  torch::nn::ModuleList convs_;
-  std::vector<bool> pool_;
+  std::function<torch::Tensor(const torch::Tensor&)> features_;  // x (B, S...) -> (B, F)
   torch::nn::Linear fc_{nullptr}, out_{nullptr};
   torch::nn::Dropout dropout_{nullptr};
-  torch::nn::Embedding embed_{nullptr};  // text only
 };
 TORCH_MODULE(Classifier);
 

@@ -1,4 +1,6 @@
 // The conditional VAE: encoder q(z | x, c), decoder p(x | z, c), loss = -ELBO.
+// The encoder and decoder are the backbone that ModelConfig::arch names
+// (models/backbone.h); the model never asks what the data is.
 //
 // Shape legend:
 //   B batch, S... per-example shape (e.g. 1x28x28), D = prod(S) features,
@@ -12,140 +14,11 @@
 #include <utility>
 
 #include "cvae/config.h"
-#include "data/text.h"
+#include "models/backbone.h"
 #include "models/classifier.h"
 #include "models/likelihood.h"
 
 namespace cvae::models {
-
-// Encoder backbone: (x, c) -> (mu, logvar) before clamping.
-class EncoderBase : public torch::nn::Module {
- public:
-  // x (B, S...), c (B, C) -> mu (B, Z), logvar (B, Z)
-  virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
-                                                          const torch::Tensor& c) = 0;
-};
-
-// Decoder backbone: (z, c) -> likelihood parameters.
-class DecoderBase : public torch::nn::Module {
- public:
-  // z (B, Z), c (B, C), x (B, S...) -> x_params (B, P*D). x is the example being
-  // explained: autoregressive decoders condition position t on x before t
-  // (teacher forcing) and need it; the others ignore it (it may be undefined).
-  virtual torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
-                                const torch::Tensor& x) = 0;
-};
-
-// MLP encoder: [flatten(x), c] -> Linear+ReLU per hidden width -> mu_head, logvar_head.
-class MLPEncoder final : public EncoderBase {
- public:
-  MLPEncoder(int64_t features, int64_t cond_width, const std::vector<int64_t>& hidden,
-             int64_t latent);
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
-                                                  const torch::Tensor& c) override;
-
- private:
-  torch::nn::ModuleList layers_;
-  torch::nn::Linear mu_head_{nullptr}, logvar_head_{nullptr};
-};
-
-// MLP decoder: [z, c] -> Linear+ReLU per hidden width (reversed) -> out.
-class MLPDecoder final : public DecoderBase {
- public:
-  MLPDecoder(int64_t latent, int64_t cond_width, const std::vector<int64_t>& hidden,
-             int64_t outputs);
-  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
-                        const torch::Tensor& x = {}) override;
-
- private:
-  torch::nn::ModuleList layers_;
-  torch::nn::Linear out_{nullptr};
-};
-
-// Conv encoder (images C x H x W): stride-2 convolutions (kernel 4, padding 1)
-// with ReLU, one per entry of `channels`, then [flatten, c] -> the MLP layers
-// -> heads. Spatial sizes come from the data (config.h: conv_spatial_sizes).
-class ConvEncoder final : public EncoderBase {
- public:
-  ConvEncoder(const std::vector<int64_t>& input_shape, const std::vector<int64_t>& channels,
-              int64_t cond_width, const std::vector<int64_t>& hidden, int64_t latent);
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
-                                                  const torch::Tensor& c) override;
-
- private:
-  torch::nn::ModuleList convs_, dense_;
-  torch::nn::Linear mu_head_{nullptr}, logvar_head_{nullptr};
-};
-
-// Conv decoder, the encoder's mirror: [z, c] -> MLP layers -> Linear to the
-// last conv map -> transposed convolutions (kernel 4, stride 2, padding 1;
-// output padding chosen so every size matches the encoder's) with ReLU between
-// them, each fed [features, c as constant maps] so every layer sees the
-// condition. The last one has P * C output channels: x_params (B, P*D), P-major.
-class ConvDecoder final : public DecoderBase {
- public:
-  ConvDecoder(const std::vector<int64_t>& input_shape, const std::vector<int64_t>& channels,
-              int64_t cond_width, const std::vector<int64_t>& hidden, int64_t latent,
-              int64_t params_per_feature);
-  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
-                        const torch::Tensor& x = {}) override;
-
- private:
-  torch::nn::ModuleList dense_, deconvs_;
-  std::vector<int64_t> map_shape_;  // (channels, h, w) of the first transposed convolution
-};
-
-// Recurrent encoder for token sequences x (B, T) int64 (<pad> = 0 after the
-// end): embedding (E) of each token joined with c -> GRU (H) -> the state at
-// the last non-pad position, joined with c -> mu and logvar heads.
-class RecurrentEncoder final : public EncoderBase {
- public:
-  RecurrentEncoder(int64_t vocab, int64_t embedding, int64_t cond_width, int64_t hidden,
-                   int64_t latent);
-  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
-                                                  const torch::Tensor& c) override;
-
- private:
-  torch::nn::Embedding embed_{nullptr};
-  torch::nn::GRU gru_{nullptr};
-  torch::nn::Linear mu_head_{nullptr}, logvar_head_{nullptr};
-};
-
-// Recurrent decoder (Bowman et al. 2016): the GRU state starts at
-// tanh(W [z, c]) and every step's input is [embedding of the previous token,
-// z, c] (<bos> before the first), so z and the condition reach every step.
-// Logits over the V tokens at each of the T positions come from [state, z, c]
-// (so the condition also shifts the word distribution directly): x_params
-// (B, T*V), position-major. In training mode, word dropout
-// replaces each previous-token input (not <bos>) by <unk> with probability
-// word_dropout, drawn from the generator given to set_generator (the trainer's,
-// saved with the run, so a resume is exact), else torch's default generator.
-class RecurrentDecoder final : public DecoderBase {
- public:
-  // The special token ids of data/text.h.
-  static constexpr int64_t kPad = data::Vocabulary::kPad, kUnk = data::Vocabulary::kUnk,
-                           kBos = data::Vocabulary::kBos, kEos = data::Vocabulary::kEos;
-  RecurrentDecoder(int64_t vocab, int64_t embedding, int64_t cond_width, int64_t hidden,
-                   int64_t latent, double word_dropout);
-  // Teacher forcing: x (B, T) int64 is required.
-  torch::Tensor forward(const torch::Tensor& z, const torch::Tensor& c,
-                        const torch::Tensor& x) override;
-  // Step by step, for generation. zc = [z, c] (B, Z + C).
-  torch::Tensor initial_state(const torch::Tensor& zc);  // -> h (1, B, H)
-  // prev (B,) int64 token ids, h (1, B, H) -> logits (B, V), and h becomes the new state.
-  torch::Tensor step(const torch::Tensor& prev, torch::Tensor& h, const torch::Tensor& zc);
-  int64_t vocab() const { return vocab_; }
-  // The generator of word dropout (not owned; nullptr = torch's default).
-  void set_generator(at::Generator* gen) { gen_ = gen; }
-
- private:
-  int64_t vocab_;
-  double word_dropout_;
-  at::Generator* gen_ = nullptr;
-  torch::nn::Embedding embed_{nullptr};
-  torch::nn::Linear init_{nullptr}, out_{nullptr};
-  torch::nn::GRU gru_{nullptr};
-};
 
 // Learned conditional prior p(z | c) = N(mu_p(c), exp(logvar_p(c))) (Sohn et al.
 // 2015): c -> Linear(C, 128) + ReLU -> mu and logvar heads.
@@ -160,6 +33,8 @@ class PriorNet final : public torch::nn::Module {
 
 class CVAEImpl : public torch::nn::Module {
  public:
+  // cfg is resolved and validated first (resolve_model_config): config() holds
+  // the modality, backbone and likelihood by name.
   explicit CVAEImpl(ModelConfig cfg);
 
   struct Output {
@@ -186,9 +61,12 @@ class CVAEImpl : public torch::nn::Module {
   torch::Tensor classify(const torch::Tensor& x);
   ClassifierImpl& classifier();  // ConfigError unless semi-supervised
   bool has_classifier() const { return classifier_ != nullptr; }
-  // The recurrent decoder of a text model (for step-by-step generation); null otherwise.
-  RecurrentDecoder* recurrent_decoder() const { return recurrent_decoder_.get(); }
-  bool is_text() const { return recurrent_decoder_ != nullptr; }
+  // The backbone's decoder (a modality's step-by-step generation finds its own
+  // decoder type here).
+  DecoderBase& decoder() { return *decoder_; }
+  // The generator of any randomness the decoder draws in training (not owned;
+  // DecoderBase::set_generator).
+  void set_generator(at::Generator* gen) { decoder_->set_generator(gen); }
 
   const ModelConfig& config() const { return cfg_; }
   const Likelihood& likelihood() const { return *likelihood_; }
@@ -201,9 +79,8 @@ class CVAEImpl : public torch::nn::Module {
   std::unique_ptr<Likelihood> likelihood_;
   std::shared_ptr<EncoderBase> encoder_;
   std::shared_ptr<DecoderBase> decoder_;
-  std::shared_ptr<RecurrentDecoder> recurrent_decoder_;  // = decoder_ for text models
-  std::shared_ptr<PriorNet> prior_;                      // null for the standard normal prior
-  std::shared_ptr<ClassifierImpl> classifier_;           // q(y | x); null unless semi-supervised
+  std::shared_ptr<PriorNet> prior_;             // null for the standard normal prior
+  std::shared_ptr<ClassifierImpl> classifier_;  // q(y | x); null unless semi-supervised
 };
 TORCH_MODULE(CVAE);
 

@@ -38,7 +38,7 @@ torch::Tensor mixture_row_index(const LatentMixture& mix, const torch::Tensor& r
                                 const std::vector<std::string>& label_names);
 
 // n draws per requested row, component covariances scaled by temperature^2:
-// rows (Q, K) -> (Q*n, Z) float32, row-major like serve::sample.
+// rows (Q, K) -> (Q*n, Z) float32, row-major like models::sample_latent.
 torch::Tensor sample_latent_mixture(const LatentMixture& mix, const torch::Tensor& row_index,
                                     int64_t n, double temperature, at::Generator& gen);
 

@@ -9,8 +9,6 @@
 #include <memory>
 #include <string>
 
-#include "data/text.h"
-
 namespace cvae::models {
 
 class Likelihood {
@@ -86,7 +84,7 @@ class GaussianLikelihood final : public Likelihood {
 // mean() gives the most likely token per position (the mode), as ids.
 class CategoricalLikelihood final : public Likelihood {
  public:
-  static constexpr int64_t kPad = data::Vocabulary::kPad;
+  static constexpr int64_t kPad = 0;  // the padding id of token data (text: Vocabulary::kPad)
   explicit CategoricalLikelihood(int64_t vocab_size);
   std::string name() const override { return "categorical"; }
   int64_t params_per_feature() const override { return vocab_size_; }

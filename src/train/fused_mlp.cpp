@@ -20,11 +20,11 @@
 namespace cvae::training {
 
 std::string fused_mlp_unsupported(const ModelConfig& m, const TrainConfig& t) {
-  if (resolved_arch(m) != "mlp")
-    return fmt::format("the architecture is '{}', not mlp", resolved_arch(m));
+  const ModelConfig r = models::resolve_model_config(m);
+  if (r.arch != "mlp") return fmt::format("the architecture is '{}', not mlp", r.arch);
   if (m.prior != "standard") return fmt::format("the prior is '{}', not standard", m.prior);
-  if (resolved_likelihood(m) != "bernoulli")
-    return fmt::format("the likelihood is '{}', not bernoulli", resolved_likelihood(m));
+  if (r.likelihood != "bernoulli")
+    return fmt::format("the likelihood is '{}', not bernoulli", r.likelihood);
   if (m.classifier || t.labelled > 0) return "training is semi-supervised (--labelled)";
   if (t.free_bits != 0) return fmt::format("free bits are on ({})", t.free_bits);
   if (m.hidden.empty()) return "the MLP has no hidden layer";

@@ -6,6 +6,7 @@
 #include "core/runtime.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
+#include "modalities/modality.h"
 #include "models/latent_density.h"
 #include "models/model_file.h"
 
@@ -48,8 +49,8 @@ FitSamplerResult fit_sampler(const FitSamplerRequest& req) {
   models::ModelFile f = models::load_model_file(req.model);
   models::CVAE model(f.model);
   models::module_from_bytes(*model, f.weights, fmt::format("model file '{}'", req.model));
-  data::Dataset all = data::load_dataset(
-      data::data_config_for_model(req.data, f.model.input_shape, f.model.vocabulary), "train");
+  data::Dataset all = modalities::load_dataset_for(req.data, "train", f.model.modality,
+                                                   f.model.input_shape, f.model.vocabulary);
   data::check_compatible(all, f.model.input_shape, f.model.conditions);
   // The examples the model was trained on: the training split less validation.
   auto train_set = data::split_validation(all, f.train.val_fraction, f.train.seed).first;

@@ -23,6 +23,7 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "modalities/modality.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
 #include "models/model_file.h"
@@ -187,30 +188,28 @@ TrainResult train(const TrainRequest& req) {
                threads_used, prev.state.threads_used);
   }
 
-  // A resumed text model reads its data with the vocabulary it was built with.
-  data::Dataset all = data::load_dataset(
-      resuming ? data::data_config_for_model(req.data, mcfg.input_shape, mcfg.vocabulary)
-               : req.data,
-      "train");
+  // A resumed model reads its data as it was built to (text: with its vocabulary).
+  data::Dataset all = resuming ? modalities::load_dataset_for(req.data, "train", mcfg.modality,
+                                                              mcfg.input_shape, mcfg.vocabulary)
+                               : modalities::load_dataset(req.data, "train");
+  const modalities::Modality& modality = modalities::modality(all.modality);
   if (resuming) {
     data::check_compatible(all, mcfg.input_shape, mcfg.conditions);
   } else {
+    mcfg.modality = all.modality;
     mcfg.input_shape = all.example_shape();
     mcfg.conditions = all.conditions;
-    mcfg.vocabulary = all.vocabulary;
-    mcfg.validate();
-    mcfg.arch = resolved_arch(mcfg);  // stored resolved
-    mcfg.likelihood = resolved_likelihood(mcfg);
+    modality.configure(mcfg, all);
   }
-  if (tcfg.free_bits < 0) tcfg.free_bits = all.is_text() ? 0.5 : 0.0;  // auto, stored resolved
-  mcfg.validate();
+  mcfg = models::resolve_model_config(mcfg);  // modality, arch and likelihood stored resolved
+  if (tcfg.free_bits < 0) tcfg.free_bits = modality.defaults().free_bits;  // auto, stored resolved
   models::make_likelihood(mcfg.likelihood, static_cast<int64_t>(mcfg.vocabulary.size()))
       ->check_support(all.x, all.source);
   const std::string data_source = all.source;
-  // Text: which token sequences the training file holds, so evaluation can
-  // count generated texts copied from it.
-  std::string train_hashes = resuming ? prev.train_sequences : std::string();
-  if (all.is_text() && !resuming) train_hashes = data::sequence_hashes_bytes(all.x);
+  // What the modality keeps of the training data for evaluation (text: which
+  // token sequences the file holds, to count generated texts copied from it).
+  const std::string train_hashes =
+      resuming ? prev.train_sequences : modality.training_fingerprint(all);
   auto [train_set, val_set] = data::split_validation(all, tcfg.val_fraction, tcfg.seed);
   all = data::Dataset();  // the split holds its own copies: free the whole set
   prepare_output(out);
@@ -256,8 +255,9 @@ TrainResult train(const TrainRequest& req) {
     train_set.y = train_set.y.contiguous();
   }
   auto gen = at::make_generator<at::CPUGeneratorImpl>(tcfg.seed);
-  // Word dropout draws from the run's generator, whose state resumes with the run.
-  if (auto* dec = model->recurrent_decoder()) dec->set_generator(&gen);
+  // Decoder randomness (word dropout) draws from the run's generator, whose state
+  // resumes with the run.
+  model->set_generator(&gen);
   std::mt19937_64 shuffle_rng(tcfg.seed);
 
   models::TrainingState st;

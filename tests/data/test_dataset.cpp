@@ -10,6 +10,7 @@
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "data/png.h"
+#include "modalities/modality.h"
 #include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
@@ -19,7 +20,7 @@ namespace {
 
 std::string data_error(const DataConfig& cfg, const std::string& split) {
   try {
-    data::load_dataset(cfg, split);
+    modalities::load_dataset(cfg, split);
   } catch (const DataError& e) {
     return e.what();
   }
@@ -31,13 +32,13 @@ TEST(DatasetTest, LabelNamesAreTheValuesInTheDataOrLabelsTxt) {
   testing::write_toy_idx(dir.path(), 30, 9, 8, 3, 1);
   DataConfig cfg;
   cfg.path = dir.path();
-  auto d = data::load_dataset(cfg, "train");
+  auto d = modalities::load_dataset(cfg, "train");
   EXPECT_EQ(d.conditions.at(0).labels, (std::vector<std::string>{"0", "1", "2"}));
   EXPECT_EQ(d.example_shape(), (std::vector<int64_t>{1, 8, 8}));
   EXPECT_LE(d.x.max().item<float>(), 1.0f);
 
   std::ofstream(dir.file("labels.txt")) << "\xEF\xBB\xBFzero\none\r\ntwo\n\n";
-  EXPECT_EQ(data::load_dataset(cfg, "test").conditions.at(0).labels,
+  EXPECT_EQ(modalities::load_dataset(cfg, "test").conditions.at(0).labels,
             (std::vector<std::string>{"zero", "one", "two"}));
   std::ofstream(dir.file("labels.txt")) << "zero\n\none\ntwo\n";
   EXPECT_NE(data_error(cfg, "train").find("line 2 is blank"), std::string::npos)

@@ -1,5 +1,5 @@
 // The judge (eval/classifier.h), the latent mixture sampler (models/latent_density.h)
-// and the fidelity and diversity measures (eval/fidelity.h).
+// and the fidelity and diversity measures (models/judging.h).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -11,7 +11,7 @@
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "eval/classifier.h"
-#include "eval/fidelity.h"
+#include "models/judging.h"
 #include "models/latent_density.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
@@ -118,11 +118,11 @@ TEST(Fidelity, PairwiseDistanceAndLabelMap) {
       if (i != j) sum += (x[i] - x[j]).pow(2).sum().sqrt().item<double>();
     }
   }
-  EXPECT_NEAR(eval::mean_pairwise_distance(x), sum / 42, 1e-9);
-  EXPECT_TRUE(std::isnan(eval::mean_pairwise_distance(x.slice(0, 0, 1))));
-  auto map = eval::judge_label_map({"b", "a"}, {"a", "b", "c"});
+  EXPECT_NEAR(models::mean_pairwise_distance(x), sum / 42, 1e-9);
+  EXPECT_TRUE(std::isnan(models::mean_pairwise_distance(x.slice(0, 0, 1))));
+  auto map = models::judge_label_map({"b", "a"}, {"a", "b", "c"});
   EXPECT_TRUE(torch::equal(map, torch::tensor({1, 0}, torch::kInt64)));
-  EXPECT_CONTAINS(error_of<ConfigError>([] { eval::judge_label_map({"z"}, {"a", "b"}); }), "'z'");
+  EXPECT_CONTAINS(error_of<ConfigError>([] { models::judge_label_map({"z"}, {"a", "b"}); }), "'z'");
 }
 
 // The toy data: three labels, each lights its own band of rows.

@@ -108,10 +108,10 @@ TEST(ConvArchitecture, ShapesFollowTheDataForOddAndColourImages) {
   auto small = config_with({1, 3, 8}, 2);
   small.arch = "conv";
   small.channels = {4, 4};  // needs at least 4x4
-  EXPECT_THROW(small.validate(), ConfigError);
+  EXPECT_THROW(models::resolve_model_config(small), ConfigError);
   auto flat = config_with({10}, 2);
   flat.arch = "conv";
-  EXPECT_THROW(flat.validate(), ConfigError);
+  EXPECT_THROW(models::resolve_model_config(flat), ConfigError);
 }
 
 // Density of the continuous Bernoulli on [0, 1] by the trapezoid rule.

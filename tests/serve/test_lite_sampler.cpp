@@ -13,9 +13,10 @@
 #include "lite/mlp_sampler.h"
 #include "lite/normal_stream.h"
 #include "lite/raw_tensors.h"
+#include "modalities/image/image_sampling.h"
 #include "models/cvae_model.h"
 #include "models/model_file.h"
-#include "serve/serve.h"
+#include "models/sampling.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
@@ -96,7 +97,7 @@ void check_against_torch(const std::string& prior) {
   const data::LabelRows rows = {{0, 3}, {2, 1}};
   const int64_t n = 5;
   const double temperature = 0.8;
-  auto images = serve::sample_mlp_images(*model, rows, n, temperature, 42);
+  auto images = cvae::modalities::image::sample_mlp_images(*model, rows, n, temperature, 42);
   ASSERT_EQ(images.sizes().vec(), (std::vector<int64_t>{10, 1, 6, 5}));
 
   torch::NoGradGuard no_grad;
@@ -107,7 +108,7 @@ void check_against_torch(const std::string& prior) {
   auto c = data::encode_conditions(cfg.conditions, y);
   auto [mu_p, logvar_p] = model->prior(c);
   auto z = mu_p + temperature * torch::exp(0.5 * logvar_p) * e;
-  auto want = serve::decode_mean(*model, z, c);
+  auto want = cvae::models::decode_mean(*model, z, c);
   EXPECT_LE((images - want).abs().max().item<double>(), 1e-5) << prior;
   EXPECT_GT(images.std().item<double>(), 1e-3);  // not constant
 }

@@ -9,8 +9,9 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "modalities/image/image_sampling.h"
+#include "modalities/modality.h"
 #include "models/model_file.h"
-#include "serve/serve.h"
 #include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
@@ -167,11 +168,11 @@ TEST_F(TrainerTest, SaveLoadRoundTripGivesIdenticalSamples) {
   auto rows = data::parse_labels(f.model.conditions, {"all"});
   auto g1 = at::make_generator<at::CPUGeneratorImpl>(42);
   auto g2 = at::make_generator<at::CPUGeneratorImpl>(42);
-  auto s1 = serve::sample(*m1, rows, 5, 1.0, g1, false);
-  auto s2 = serve::sample(*m2, rows, 5, 1.0, g2, false);
+  auto s1 = modalities::image::sample(*m1, rows, 5, 1.0, g1, false);
+  auto s2 = modalities::image::sample(*m2, rows, 5, 1.0, g2, false);
   EXPECT_TRUE(torch::equal(s1, s2));
   auto g3 = at::make_generator<at::CPUGeneratorImpl>(43);
-  EXPECT_FALSE(torch::equal(s1, serve::sample(*m1, rows, 5, 1.0, g3, false)));
+  EXPECT_FALSE(torch::equal(s1, modalities::image::sample(*m1, rows, 5, 1.0, g3, false)));
   EXPECT_EQ(core::read_file(path("m.cvae")).size(), core::read_file(path("copy.cvae")).size());
 }
 
@@ -184,7 +185,7 @@ TEST_F(TrainerTest, SamplesForEachLabelLandNearestThatLabel) {
   auto model = models::load_model(path("m.cvae"), &f);
   DataConfig dc;
   dc.path = data_;
-  auto d = data::load_dataset(dc, "train");
+  auto d = modalities::load_dataset(dc, "train");
   const int64_t classes = 3;
   std::vector<torch::Tensor> means;
   for (int64_t k = 0; k < classes; ++k) {
@@ -194,8 +195,9 @@ TEST_F(TrainerTest, SamplesForEachLabelLandNearestThatLabel) {
   auto centres = torch::stack(means);  // (3, D)
   auto rows = data::parse_labels(f.model.conditions, {"all"});
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
-  auto samples = serve::sample(*model, rows, 50, 1.0, gen, false).flatten(1);  // (150, D)
-  auto dist = torch::cdist(samples, centres);                                  // (150, 3)
+  auto samples =
+      modalities::image::sample(*model, rows, 50, 1.0, gen, false).flatten(1);  // (150, D)
+  auto dist = torch::cdist(samples, centres);                                   // (150, 3)
   auto nearest = dist.argmin(1);
   for (int64_t k = 0; k < classes; ++k) {
     auto hits = (nearest.slice(0, k * 50, (k + 1) * 50) == k).sum().item<int64_t>();

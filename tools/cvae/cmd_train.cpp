@@ -42,7 +42,7 @@ void add_train(CLI::App& app) {
                   "Encoder/decoder: conv, mlp, rnn (text: GRUs), or auto (rnn for text, conv for "
                   "images, else mlp)")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "mlp", "conv", "rnn"}));
+      ->check(CLI::IsMember(with_auto(arch_names())));
   sub->add_option("--likelihood", r.model.likelihood,
                   "p(x|z,c): bernoulli, cbernoulli (continuous Bernoulli), gaussian (learned "
                   "variance), categorical (text), or auto (categorical for text, else bernoulli)")

@@ -32,6 +32,9 @@ struct DataOptions {
 // --decode, --top-k, --top-p and --beam of text models.
 void add_decoding(CLI::App& sub, TextDecoding& d);
 
+// {"auto"} followed by names (the choices of --modality and --arch).
+std::vector<std::string> with_auto(std::vector<std::string> names);
+
 // "512,256" -> {512, 256}; ConfigError naming the option on bad input.
 std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text);
 

@@ -5,6 +5,11 @@
 
 namespace cvae::cli {
 
+std::vector<std::string> with_auto(std::vector<std::string> names) {
+  names.insert(names.begin(), "auto");
+  return names;
+}
+
 std::vector<int64_t> parse_int_list(const std::string& option, const std::string& text) {
   std::vector<int64_t> out;
   size_t start = 0;
@@ -56,9 +61,9 @@ void DataOptions::add(CLI::App& sub, bool required) {
       "columns). The test split of a text file named *train* is the *test* file beside it");
   if (required) opt->required();
   sub.add_option("--modality", cfg.modality,
-                 "auto (text for .tsv/.csv/.txt files, else images), image or text")
+                 "auto (text for .tsv/.csv/.txt files, else images), or one of the modalities")
       ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "image", "text"}));
+      ->check(CLI::IsMember(with_auto(modality_names())));
   sub.add_option("--max-tokens", cfg.max_tokens,
                  "Text: positions per text, words + <eos>; longer texts keep their first "
                  "max-tokens - 1 words")

@@ -11,14 +11,14 @@
 
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
-#include "data/image_folder.h"
 #include "data/png.h"
+#include "modalities/image/image_folder.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
 using cvae::data::Image;
-using cvae::data::ImageFolderOptions;
+using cvae::modalities::image::ImageFolderOptions;
 
 namespace {
 
@@ -69,7 +69,7 @@ TEST(ImageFolderTest, LabelsFromSortedFolderNames) {
   write_text(tmp.file(".git/x.png"), "not an image");
   write_text(tmp.file("README.png"), "not an image");
 
-  const auto f = cvae::data::read_image_folder(tmp.str(), {});
+  const auto f = cvae::modalities::image::read_image_folder(tmp.str(), {});
   EXPECT_EQ(f.label_names, (std::vector<std::string>{"apple", "mango", "zebra"}));
   EXPECT_EQ(f.n, 6);
   EXPECT_EQ(f.channels, 1);
@@ -92,10 +92,10 @@ TEST(ImageFolderTest, ChannelsAutoDetectAndForced) {
   TempDir tmp;
   write_solid_png(tmp.file("a/gray.png"), 2, 2, 1, 100);
   write_solid_png(tmp.file("b/gray_alpha.png"), 2, 2, 2, 90);
-  EXPECT_EQ(cvae::data::read_image_folder(tmp.str(), {}).channels, 1);
+  EXPECT_EQ(cvae::modalities::image::read_image_folder(tmp.str(), {}).channels, 1);
 
   write_solid_png(tmp.file("b/rgb.png"), 2, 2, 3, 10);  // channels 10, 11, 12
-  const auto rgb = cvae::data::read_image_folder(tmp.str(), {});
+  const auto rgb = cvae::modalities::image::read_image_folder(tmp.str(), {});
   ASSERT_EQ(rgb.channels, 3);
   ASSERT_EQ(rgb.n, 3);
   ASSERT_EQ(rgb.pixels.size(), 3u * 3 * 4);
@@ -112,15 +112,16 @@ TEST(ImageFolderTest, ChannelsAutoDetectAndForced) {
 
   ImageFolderOptions gray;
   gray.channels = 1;
-  const auto g = cvae::data::read_image_folder(tmp.str(), gray);
+  const auto g = cvae::modalities::image::read_image_folder(tmp.str(), gray);
   EXPECT_EQ(g.channels, 1);
   EXPECT_EQ(g.pixels.size(), 3u * 4);
   EXPECT_NEAR(g.pixels[2 * 4], 11, 1);  // luminance of (10, 11, 12)
 
   ImageFolderOptions bad;
   bad.channels = 2;
-  EXPECT_CONTAINS(
-      error_of<cvae::ConfigError>([&] { cvae::data::read_image_folder(tmp.str(), bad); }), "got 2");
+  EXPECT_CONTAINS(error_of<cvae::ConfigError>(
+                      [&] { cvae::modalities::image::read_image_folder(tmp.str(), bad); }),
+                  "got 2");
 }
 
 TEST(ImageFolderTest, ReadsJpeg) {
@@ -128,7 +129,7 @@ TEST(ImageFolderTest, ReadsJpeg) {
   std::vector<uint8_t> px(8 * 6 * 3, 200);
   ASSERT_TRUE(stbi_write_jpg(tmp.file("x/a.jpg").c_str(), 6, 8, 3, px.data(), 95));
   ASSERT_TRUE(stbi_write_jpg(tmp.file("x/b.JPEG").c_str(), 6, 8, 3, px.data(), 95));
-  const auto f = cvae::data::read_image_folder(tmp.str(), {});
+  const auto f = cvae::modalities::image::read_image_folder(tmp.str(), {});
   EXPECT_EQ(f.n, 2);
   EXPECT_EQ(f.channels, 3);
   EXPECT_EQ(f.height, 8);
@@ -140,7 +141,8 @@ TEST(ImageFolderTest, SizeMismatchRejectedNamingTheFile) {
   TempDir tmp;
   write_solid_png(tmp.file("a/1.png"), 4, 4, 1, 0);
   write_solid_png(tmp.file("b/2.png"), 4, 6, 1, 0);
-  const std::string msg = error_of([&] { cvae::data::read_image_folder(tmp.str(), {}); });
+  const std::string msg =
+      error_of([&] { cvae::modalities::image::read_image_folder(tmp.str(), {}); });
   EXPECT_CONTAINS(msg, tmp.file("b/2.png"));
   EXPECT_CONTAINS(msg, "got 4x6");
   EXPECT_CONTAINS(msg, "expected 4x4");
@@ -150,7 +152,8 @@ TEST(ImageFolderTest, SizeMismatchRejectedNamingTheFile) {
   ImageFolderOptions sized;
   sized.height = 8;
   sized.width = 8;
-  const std::string msg2 = error_of([&] { cvae::data::read_image_folder(tmp.str(), sized); });
+  const std::string msg2 =
+      error_of([&] { cvae::modalities::image::read_image_folder(tmp.str(), sized); });
   EXPECT_CONTAINS(msg2, tmp.file("a/1.png"));
   EXPECT_CONTAINS(msg2, "expected 8x8 (the requested size)");
 }
@@ -163,7 +166,7 @@ TEST(ImageFolderTest, ResizeGivesRequestedSize) {
   opt.resize = true;
   opt.height = 8;
   opt.width = 5;
-  const auto f = cvae::data::read_image_folder(tmp.str(), opt);
+  const auto f = cvae::modalities::image::read_image_folder(tmp.str(), opt);
   EXPECT_EQ(f.n, 2);
   EXPECT_EQ(f.height, 8);
   EXPECT_EQ(f.width, 5);
@@ -173,7 +176,7 @@ TEST(ImageFolderTest, ResizeGivesRequestedSize) {
   // Without a requested size, everything is resized to the first image's.
   ImageFolderOptions first;
   first.resize = true;
-  const auto g = cvae::data::read_image_folder(tmp.str(), first);
+  const auto g = cvae::modalities::image::read_image_folder(tmp.str(), first);
   EXPECT_EQ(g.height, 4);
   EXPECT_EQ(g.width, 4);
   EXPECT_EQ(g.pixels.size(), 2u * 16);
@@ -183,7 +186,7 @@ TEST(ImageFolderTest, CorruptPngNamesTheFile) {
   TempDir tmp;
   write_solid_png(tmp.file("a/good.png"), 4, 4, 1, 1);
   write_text(tmp.file("a/junk.png"), "this is not a PNG at all");
-  std::string msg = error_of([&] { cvae::data::read_image_folder(tmp.str(), {}); });
+  std::string msg = error_of([&] { cvae::modalities::image::read_image_folder(tmp.str(), {}); });
   EXPECT_CONTAINS(msg, tmp.file("a/junk.png"));
 
   // A PNG cut short: the header reads, the pixel data does not.
@@ -191,31 +194,31 @@ TEST(ImageFolderTest, CorruptPngNamesTheFile) {
   write_solid_png(tmp.file("full.png"), 32, 32, 3, 7);
   std::string bytes = cvae::core::read_file(tmp.file("full.png"));
   write_text(tmp.file("a/cut.png"), bytes.substr(0, 40));
-  msg = error_of([&] { cvae::data::read_image_folder(tmp.str(), {}); });
+  msg = error_of([&] { cvae::modalities::image::read_image_folder(tmp.str(), {}); });
   EXPECT_CONTAINS(msg, tmp.file("a/cut.png"));
 }
 
 TEST(ImageFolderTest, EmptyOrMissingFolders) {
   TempDir tmp;
-  std::string msg = error_of([&] { cvae::data::read_image_folder(tmp.str(), {}); });
+  std::string msg = error_of([&] { cvae::modalities::image::read_image_folder(tmp.str(), {}); });
   EXPECT_CONTAINS(msg, tmp.str());
   EXPECT_CONTAINS(msg, "no label sub-folders");
 
   write_solid_png(tmp.file("loose.png"), 2, 2, 1, 0);
-  msg = error_of([&] { cvae::data::read_image_folder(tmp.str(), {}); });
+  msg = error_of([&] { cvae::modalities::image::read_image_folder(tmp.str(), {}); });
   EXPECT_CONTAINS(msg, "found 1 images directly in the folder");
 
   fs::create_directories(tmp.str() + "/empty_label");
   write_text(tmp.file("empty_label/readme.txt"), "x");
-  msg = error_of([&] { cvae::data::read_image_folder(tmp.str(), {}); });
+  msg = error_of([&] { cvae::modalities::image::read_image_folder(tmp.str(), {}); });
   EXPECT_CONTAINS(msg, "empty_label");
   EXPECT_CONTAINS(msg, "holds no images");
 
   const std::string missing = tmp.str() + "/nope";
-  msg = error_of([&] { cvae::data::read_image_folder(missing, {}); });
+  msg = error_of([&] { cvae::modalities::image::read_image_folder(missing, {}); });
   EXPECT_CONTAINS(msg, missing);
   EXPECT_CONTAINS(msg, "no such folder");
 
-  msg = error_of([&] { cvae::data::read_image_folder(tmp.file("loose.png"), {}); });
+  msg = error_of([&] { cvae::modalities::image::read_image_folder(tmp.file("loose.png"), {}); });
   EXPECT_CONTAINS(msg, "not a folder");
 }

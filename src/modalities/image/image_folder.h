@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace cvae::data {
+namespace cvae::modalities::image {
 
 struct ImageFolderOptions {
   int height = 0, width = 0;  // 0 = take from the first image (first label, first file)
@@ -34,4 +34,4 @@ struct ImageFolder {
 // colour images are converted to luminance.
 ImageFolder read_image_folder(const std::string& dir, const ImageFolderOptions& opt);
 
-}  // namespace cvae::data
+}  // namespace cvae::modalities::image

@@ -1,5 +1,5 @@
-// Text data as token-id tensors: load_text_dataset, encode_texts, decode_texts
-// (data/dataset.h), on top of the torch-free reader and tokenizer (data/text.h).
+#include "modalities/text/text_data.h"
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -9,11 +9,12 @@
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "data/text.h"
+#include "data/labels.h"
+#include "modalities/text/tokens.h"
 
 namespace fs = std::filesystem;
 
-namespace cvae::data {
+namespace cvae::modalities::text {
 namespace {
 
 bool is_regular(const fs::path& p) {
@@ -49,7 +50,7 @@ std::string split_file(const std::string& path, const std::string& split) {
   return test.string();
 }
 
-// Token ids of texts already split into words: (N, T) int64 (data/text.h's
+// Token ids of texts already split into words: (N, T) int64 (tokens.h's
 // truncation rule).
 torch::Tensor ids_tensor(const Vocabulary& vocab,
                          const std::vector<std::vector<std::string>>& words, int64_t t) {
@@ -64,8 +65,7 @@ torch::Tensor ids_tensor(const Vocabulary& vocab,
 
 }  // namespace
 
-bool is_text_data(const DataConfig& cfg) {
-  if (cfg.modality != "auto") return cfg.modality == "text";
+bool is_text_file(const DataConfig& cfg) {
   if (!is_regular(cfg.path)) return false;
   std::string ext = fs::path(cfg.path).extension().string();
   std::transform(ext.begin(), ext.end(), ext.begin(),
@@ -73,7 +73,7 @@ bool is_text_data(const DataConfig& cfg) {
   return ext == ".tsv" || ext == ".csv" || ext == ".txt";
 }
 
-Dataset load_text_dataset(const DataConfig& cfg, const std::string& split) {
+data::Dataset load_text_dataset(const DataConfig& cfg, const std::string& split) {
   if (!is_regular(cfg.path)) {
     throw DataError(fmt::format(
         "text data '{}' is not a file (expected a .tsv file of label<TAB>text lines or a .csv "
@@ -110,7 +110,7 @@ Dataset load_text_dataset(const DataConfig& cfg, const std::string& split) {
   const Vocabulary vocab =
       build ? Vocabulary::build(words, cfg.min_count) : Vocabulary(cfg.vocabulary);
   const int64_t t = build ? std::min<int64_t>(cfg.max_tokens, longest + 1) : cfg.max_tokens;
-  Dataset d;
+  data::Dataset d;
   d.source = file;
   d.conditions = {ConditionSpec{"label", "categorical", labels}};
   d.vocabulary = vocab.tokens();
@@ -129,7 +129,7 @@ torch::Tensor encode_texts(const std::vector<std::string>& vocabulary,
   std::vector<std::vector<std::string>> words;
   words.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (!is_valid_utf8(texts[i])) {
+    if (!data::is_valid_utf8(texts[i])) {
       throw DataError(fmt::format("text {} is not valid UTF-8 (expected UTF-8 text)", i + 1));
     }
     words.push_back(split_words(texts[i], true));
@@ -201,4 +201,4 @@ std::vector<bool> sequences_in(const std::string& hashes_bytes, const torch::Ten
   return out;
 }
 
-}  // namespace cvae::data
+}  // namespace cvae::modalities::text

@@ -1,10 +1,10 @@
-#include "serve/sampling.h"
+#include "core/sampling.h"
 
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
 
-namespace cvae::serve {
+namespace cvae::core {
 
 void DecodeOptions::validate() const {
   if (method != "greedy" && method != "sample" && method != "beam") {
@@ -32,8 +32,8 @@ void DecodeOptions::validate() const {
   }
 }
 
-Sampling resolve_sampling(bool text, double temperature, double latent_temperature,
-                          const TextDecoding& decoding) {
+Sampling resolve_sampling(const SamplingDefaults& defaults, double temperature,
+                          double latent_temperature, const TextDecoding& decoding) {
   // -1 is "auto"; NaN and other values outside 0..100 are errors.
   auto check = [](const char* option, double t) {
     if (t != -1 && !(t >= 0 && t <= 100)) {
@@ -44,19 +44,18 @@ Sampling resolve_sampling(bool text, double temperature, double latent_temperatu
   check("--temperature", temperature);
   check("--latent-temperature", latent_temperature);
   Sampling s;
-  s.latent_temperature = latent_temperature >= 0 ? latent_temperature
-                         : text                  ? 1.0
-                         : temperature >= 0      ? temperature
-                                                 : kImageLatentTemperature;
+  const bool latent = defaults.temperature_is_latent;
+  s.latent_temperature = latent_temperature >= 0      ? latent_temperature
+                         : latent && temperature >= 0 ? temperature
+                                                      : defaults.latent_temperature;
   s.decode.method = decoding.method;
   s.decode.top_k = decoding.top_k;
   s.decode.top_p = decoding.top_p;
   s.decode.beam = decoding.beam;
-  s.decode.rerank =
-      decoding.rerank == -1 ? (text ? kTextCandidates : kImageCandidates) : decoding.rerank;
-  s.decode.temperature = text && temperature >= 0 ? temperature : 1.0;
+  s.decode.rerank = decoding.rerank == -1 ? defaults.candidates : decoding.rerank;
+  s.decode.temperature = !latent && temperature >= 0 ? temperature : 1.0;
   s.decode.validate();
   return s;
 }
 
-}  // namespace cvae::serve
+}  // namespace cvae::core

@@ -7,20 +7,21 @@
 #include <vector>
 
 #include "cvae/errors.h"
-#include "data/text.h"
+#include "data/labels.h"
+#include "modalities/text/tokens.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
-using cvae::data::decode_ids;
-using cvae::data::encode_text;
-using cvae::data::EncodedText;
-using cvae::data::is_valid_utf8;
-using cvae::data::join_words;
-using cvae::data::LabelledText;
-using cvae::data::read_labelled_texts;
-using cvae::data::split_words;
-using cvae::data::TextReadOptions;
-using cvae::data::Vocabulary;
+using cvae::data::is_valid_utf8;  // label names share the check
+using cvae::modalities::text::decode_ids;
+using cvae::modalities::text::encode_text;
+using cvae::modalities::text::EncodedText;
+using cvae::modalities::text::join_words;
+using cvae::modalities::text::LabelledText;
+using cvae::modalities::text::read_labelled_texts;
+using cvae::modalities::text::split_words;
+using cvae::modalities::text::TextReadOptions;
+using cvae::modalities::text::Vocabulary;
 using cvae::testing::error_of;
 using Words = std::vector<std::string>;
 

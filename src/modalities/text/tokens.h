@@ -15,7 +15,7 @@
 #include <unordered_map>
 #include <vector>
 
-namespace cvae::data {
+namespace cvae::modalities::text {
 
 struct LabelledText {
   std::string label;
@@ -48,11 +48,6 @@ struct TextReadOptions {
 // (the line it opens on), or the file holds no examples at all.
 std::vector<LabelledText> read_labelled_texts(const std::string& path,
                                               const TextReadOptions& opt = {});
-
-// Whether s is valid UTF-8: rejects bad lead bytes (80..BF, C0, C1, F5..FF), truncated
-// sequences, bad continuation bytes, overlong forms, surrogates (U+D800..U+DFFF) and code
-// points above U+10FFFF. The empty string is valid.
-bool is_valid_utf8(const std::string& s);
 
 // Word-level tokenizer. With lowercase, ASCII letters are lowercased (other bytes are kept).
 // A word is a maximal run of ASCII letters, digits and bytes >= 0x80 (so UTF-8 letters stay
@@ -128,4 +123,4 @@ EncodedText encode_words(const Vocabulary& vocab, const std::vector<std::string>
 // the vocabulary.
 std::string decode_ids(const Vocabulary& vocab, const std::vector<int64_t>& ids);
 
-}  // namespace cvae::data
+}  // namespace cvae::modalities::text

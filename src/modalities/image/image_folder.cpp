@@ -1,4 +1,4 @@
-#include "data/image_folder.h"
+#include "modalities/image/image_folder.h"
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
@@ -15,7 +15,7 @@
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
 
-namespace cvae::data {
+namespace cvae::modalities::image {
 namespace {
 
 namespace fs = std::filesystem;
@@ -208,4 +208,4 @@ ImageFolder read_image_folder(const std::string& dir, const ImageFolderOptions& 
   return out;
 }
 
-}  // namespace cvae::data
+}  // namespace cvae::modalities::image

@@ -1,7 +1,7 @@
-// Fidelity and diversity of generated content, measured with a judge
-// (eval/classifier.h): does a sample for label k look like a k to a classifier
-// trained on real data, and do the samples of a label vary as much as real
-// examples of that label do?
+// What every modality's fidelity measure (eval --judge) shares: the judge's
+// accuracy on examples, the label map between model and judge, the spread of
+// examples, and the transfer accuracy. The measures themselves belong to the
+// modalities (Modality::measure_fidelity).
 #pragma once
 
 #include <torch/torch.h>
@@ -12,11 +12,11 @@
 
 #include "cvae/api.h"
 #include "data/dataset.h"
-#include "eval/classifier.h"
+#include "models/classifier.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
 
-namespace cvae::eval {
+namespace cvae::models {
 
 // Accuracy overall and per label of the judge's predictions on x against y:
 // x (N, S...), y (N,) int64 label indices into `labels`.
@@ -41,20 +41,4 @@ void measure_transfer(ClassifierImpl& judge, const torch::Tensor& map, const dat
                                                         const torch::Tensor&)>& to_judge,
                       FidelityResult& r);
 
-struct FidelityOptions {
-  int64_t samples_per_label = 100;
-  double temperature = 1.0;
-  int64_t candidates = 1;  // each sample the best of this many (serve::best_of)
-  int64_t transfer_examples = 1000;
-};
-
-// Generates samples_per_label samples for every label (z from `mixture` when it
-// is defined, else the prior), classifies them, compares their spread with the
-// real examples `real` (model label indices, one condition), and transfers the
-// first transfer_examples real examples to every other label.
-FidelityResult measure_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
-                                const std::vector<std::string>& judge_labels,
-                                const data::Dataset& real, const models::LatentMixture& mixture,
-                                const FidelityOptions& opt, at::Generator& gen);
-
-}  // namespace cvae::eval
+}  // namespace cvae::models

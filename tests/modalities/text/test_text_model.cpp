@@ -12,11 +12,15 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "eval/text_fidelity.h"
+#include "modalities/modality.h"
+#include "modalities/text/decode.h"
+#include "modalities/text/fidelity.h"
+#include "modalities/text/rnn.h"
+#include "modalities/text/text_data.h"
+#include "models/backbone.h"
 #include "models/cvae_model.h"
 #include "models/model_file.h"
-#include "serve/serve.h"
-#include "serve/text_decode.h"
+#include "models/sampling.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
@@ -80,19 +84,21 @@ TEST(CategoricalLikelihood, ChecksTokenIds) {
 
 TEST(TextModel, ConfigResolvesRnnAndCategoricalAndRejectsMismatches) {
   auto cfg = tiny_text_config();
-  EXPECT_EQ(cvae::resolved_arch(cfg), "rnn");
-  EXPECT_EQ(cvae::resolved_likelihood(cfg), "categorical");
+  const auto resolved = cvae::models::resolve_model_config(cfg);
+  EXPECT_EQ(resolved.modality, "text");
+  EXPECT_EQ(resolved.arch, "rnn");
+  EXPECT_EQ(resolved.likelihood, "categorical");
   cfg.arch = "conv";
-  EXPECT_THROW(cfg.validate(), cvae::ConfigError);
+  EXPECT_THROW(cvae::models::resolve_model_config(cfg), cvae::ConfigError);
   cfg = tiny_text_config();
   cfg.likelihood = "bernoulli";
-  EXPECT_THROW(cfg.validate(), cvae::ConfigError);
+  EXPECT_THROW(cvae::models::resolve_model_config(cfg), cvae::ConfigError);
   cfg = tiny_text_config();
   cfg.hidden = {8, 8};
-  EXPECT_THROW(cfg.validate(), cvae::ConfigError);
+  EXPECT_THROW(cvae::models::resolve_model_config(cfg), cvae::ConfigError);
   cfg = tiny_text_config();
   cfg.word_dropout = 1.5;
-  EXPECT_THROW(cfg.validate(), cvae::ConfigError);
+  EXPECT_THROW(cvae::models::resolve_model_config(cfg), cvae::ConfigError);
 }
 
 TEST(TextModel, GradientsReachEveryParameter) {
@@ -160,11 +166,10 @@ TEST(TextModel, TeacherForcingMatchesStepByStep) {
   auto c = tiny_conditions(cfg);
   auto z = torch::randn({2, 3});
   auto forced = model->decode(z, c, x).view({2, 6, 12});
-  auto* dec = model->recurrent_decoder();
-  ASSERT_NE(dec, nullptr);
+  auto* dec = &cvae::modalities::text::recurrent_decoder(*model);
   auto zc = torch::cat({z, c}, 1);
   auto h = dec->initial_state(zc);
-  auto prev = torch::full({2}, cvae::models::RecurrentDecoder::kBos, torch::kInt64);
+  auto prev = torch::full({2}, cvae::modalities::text::RecurrentDecoder::kBos, torch::kInt64);
   for (int64_t t = 0; t < 6; ++t) {
     auto logits = dec->step(prev, h, zc);
     EXPECT_TRUE(torch::allclose(logits, forced.select(1, t), 1e-5, 1e-5)) << "position " << t;
@@ -198,20 +203,20 @@ TEST(TextDecoding, BeamOfOneAndTopKOfOneAreGreedy) {
   auto c = cvae::data::encode_conditions(cfg.conditions,
                                          torch::tensor({{0}, {1}, {0}, {1}, {0}}, torch::kInt64));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
-  cvae::serve::DecodeOptions greedy;
-  auto g = cvae::serve::decode_text(*model, z, c, greedy, gen);
-  cvae::serve::DecodeOptions beam;
+  cvae::core::DecodeOptions greedy;
+  auto g = cvae::modalities::text::decode_text(*model, z, c, greedy, gen);
+  cvae::core::DecodeOptions beam;
   beam.method = "beam";
   beam.beam = 1;
-  EXPECT_TRUE(torch::equal(cvae::serve::decode_text(*model, z, c, beam, gen), g));
-  cvae::serve::DecodeOptions top1;
+  EXPECT_TRUE(torch::equal(cvae::modalities::text::decode_text(*model, z, c, beam, gen), g));
+  cvae::core::DecodeOptions top1;
   top1.method = "sample";
   top1.top_k = 1;
-  EXPECT_TRUE(torch::equal(cvae::serve::decode_text(*model, z, c, top1, gen), g));
-  cvae::serve::DecodeOptions nucleus;
+  EXPECT_TRUE(torch::equal(cvae::modalities::text::decode_text(*model, z, c, top1, gen), g));
+  cvae::core::DecodeOptions nucleus;
   nucleus.method = "sample";
   nucleus.top_p = 1e-6;  // only the most likely token holds that much
-  EXPECT_TRUE(torch::equal(cvae::serve::decode_text(*model, z, c, nucleus, gen), g));
+  EXPECT_TRUE(torch::equal(cvae::modalities::text::decode_text(*model, z, c, nucleus, gen), g));
   // Every row: no specials but <eos>, and <pad> only after the <eos>.
   for (int64_t i = 0; i < g.size(0); ++i) {
     bool ended = false;
@@ -236,8 +241,8 @@ TEST(TextDecoding, BeamScoresAtLeastGreedyPerToken) {
   auto z = torch::randn({8, 3});
   auto c = cvae::data::encode_conditions(cfg.conditions, torch::zeros({8, 1}, torch::kInt64));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
-  cvae::serve::DecodeOptions greedy;
-  cvae::serve::DecodeOptions beam;
+  cvae::core::DecodeOptions greedy;
+  cvae::core::DecodeOptions beam;
   beam.method = "beam";
   beam.beam = 4;
   // Log-probability per token of a decoded sequence under the model (teacher forcing).
@@ -247,14 +252,14 @@ TEST(TextDecoding, BeamScoresAtLeastGreedyPerToken) {
     auto mask = (ids != 0).to(torch::kFloat32);
     return (picked * mask).sum(1) / mask.sum(1);
   };
-  auto g = per_token(cvae::serve::decode_text(*model, z, c, greedy, gen));
-  auto b = per_token(cvae::serve::decode_text(*model, z, c, beam, gen));
+  auto g = per_token(cvae::modalities::text::decode_text(*model, z, c, greedy, gen));
+  auto b = per_token(cvae::modalities::text::decode_text(*model, z, c, beam, gen));
   // Beam search can miss the best sequence, but on average it is not worse than greedy.
   EXPECT_GE(b.mean().item<double>(), g.mean().item<double>() - 1e-5);
 }
 
 TEST(TextDecoding, RejectsBadOptions) {
-  cvae::serve::DecodeOptions o;
+  cvae::core::DecodeOptions o;
   o.method = "nucleus";
   EXPECT_THROW(o.validate(), cvae::ConfigError);
   o = {};
@@ -272,20 +277,20 @@ TEST(TextMetrics, CountNgrams) {
   // "a b a <eos>" and "a b <eos>": unigrams a b a a b (2 distinct of 5),
   // bigrams ab ba ab (2 distinct of 3).
   auto ids = torch::tensor({{4, 5, 4, 3, 0}, {4, 5, 3, 0, 0}}, torch::kInt64);
-  EXPECT_EQ(cvae::eval::count_ngrams(ids, 1), (std::pair<int64_t, int64_t>{2, 5}));
-  EXPECT_EQ(cvae::eval::count_ngrams(ids, 2), (std::pair<int64_t, int64_t>{2, 3}));
-  EXPECT_EQ(cvae::eval::count_ngrams(ids, 3), (std::pair<int64_t, int64_t>{1, 1}));
+  EXPECT_EQ(cvae::modalities::text::count_ngrams(ids, 1), (std::pair<int64_t, int64_t>{2, 5}));
+  EXPECT_EQ(cvae::modalities::text::count_ngrams(ids, 2), (std::pair<int64_t, int64_t>{2, 3}));
+  EXPECT_EQ(cvae::modalities::text::count_ngrams(ids, 3), (std::pair<int64_t, int64_t>{1, 1}));
 }
 
 TEST(TextMetrics, SequenceHashesFindTheSameTextsOnly) {
   auto train = torch::tensor({{4, 5, 3, 0}, {6, 3, 0, 0}}, torch::kInt64);
-  const std::string hashes = cvae::data::sequence_hashes_bytes(train);
+  const std::string hashes = cvae::modalities::text::sequence_hashes_bytes(train);
   EXPECT_EQ(hashes.size(), 16u);
   // The same words with other padding match; a prefix, an extension or another order do not.
   auto probe = torch::tensor(
       {{4, 5, 3, 0, 0}, {4, 3, 0, 0, 0}, {4, 5, 6, 3, 0}, {5, 4, 3, 0, 0}, {6, 3, 0, 0, 0}},
       torch::kInt64);
-  EXPECT_EQ(cvae::data::sequences_in(hashes, probe),
+  EXPECT_EQ(cvae::modalities::text::sequences_in(hashes, probe),
             (std::vector<bool>{true, false, false, false, true}));
 }
 
@@ -465,11 +470,11 @@ TEST(TextDecoding, WideBeamFindsTheBestSequence) {
         sum += logp[0][t][ids[static_cast<size_t>(t)]].item<double>();
       if (sum / double(n) > best) best = sum / double(n), best_ids = ids;
     }
-    cvae::serve::DecodeOptions beam;
+    cvae::core::DecodeOptions beam;
     beam.method = "beam";
     beam.beam = 16;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(1);
-    auto got = cvae::serve::decode_text(*model, z, c, beam, gen);
+    auto got = cvae::modalities::text::decode_text(*model, z, c, beam, gen);
     EXPECT_EQ(std::vector<int64_t>(got.data_ptr<int64_t>(), got.data_ptr<int64_t>() + 3), best_ids)
         << "seed " << seed;
   }
@@ -485,7 +490,7 @@ TEST(TextDecoding, RerankKeepsTheCandidateOfHighestLabelPosterior) {
   model->eval();
   torch::NoGradGuard no_grad;
   auto targets = torch::tensor({{0}, {1}, {0}, {1}, {1}, {0}}, torch::kInt64);
-  cvae::serve::DecodeOptions opt;
+  cvae::core::DecodeOptions opt;
   opt.method = "sample";
   // The candidates, drawn as decode_text_reranked draws them.
   std::vector<torch::Tensor> zs;
@@ -497,14 +502,14 @@ TEST(TextDecoding, RerankKeepsTheCandidateOfHighestLabelPosterior) {
   auto c = cvae::data::encode_conditions(cfg.conditions, targets);
   std::vector<torch::Tensor> candidates;
   for (int i = 0; i < 4; ++i)
-    candidates.push_back(cvae::serve::decode_text(*model, zs[i], c, opt, gen));
+    candidates.push_back(cvae::modalities::text::decode_text(*model, zs[i], c, opt, gen));
   auto score = [&](const torch::Tensor& ids) {
-    return cvae::serve::label_log_posterior(*model, ids).gather(1, targets).squeeze(1);
+    return cvae::models::label_log_posterior(*model, ids).gather(1, targets).squeeze(1);
   };
   opt.rerank = 4;
   next = 0;
   auto gen2 = at::make_generator<at::CPUGeneratorImpl>(9);
-  auto kept = cvae::serve::decode_text_reranked(*model, draw, targets, opt, gen2);
+  auto kept = cvae::modalities::text::decode_text_reranked(*model, draw, targets, opt, gen2);
   auto best = score(candidates[0]);
   for (const auto& cand : candidates) best = torch::maximum(best, score(cand));
   EXPECT_TRUE(torch::allclose(score(kept), best));
@@ -519,25 +524,25 @@ TEST(TextData, TestSplitOfATrainFileAndLabelChecks) {
   cfg.path = dir.file("train.tsv");
   cfg.min_count = 1;
   // No test.tsv beside train.tsv: a clear error.
-  auto msg = cvae::testing::error_of([&] { cvae::data::load_dataset(cfg, "test"); });
+  auto msg = cvae::testing::error_of([&] { cvae::modalities::load_dataset(cfg, "test"); });
   EXPECT_CONTAINS(msg, "test.tsv");
   // With it, the test split reads it, labels sorted by name and mapped to the model's.
   cvae::testing::write_bytes(dir.file("test.tsv"), "b\tx w.\n");
-  auto train = cvae::data::load_dataset(cfg, "train");
+  auto train = cvae::modalities::load_dataset(cfg, "train");
   EXPECT_EQ(train.conditions[0].labels, (std::vector<std::string>{"a", "b"}));
-  auto test = cvae::data::load_dataset(
-      cvae::data::data_config_for_model(cfg, train.example_shape(), train.vocabulary), "test");
+  auto test = cvae::modalities::load_dataset_for(cfg, "test", train.modality, train.example_shape(),
+                                                 train.vocabulary);
   EXPECT_EQ(test.source, dir.file("test.tsv"));
   cvae::data::check_compatible(test, train.example_shape(), train.conditions);
   EXPECT_EQ(test.y[0][0].item<int64_t>(), 1);  // "b" is the model's label 1
   EXPECT_EQ(test.x.size(1), train.x.size(1));
   // "train" inside another word is not the train split's name.
   cfg.path = dir.file("constraints.tsv");
-  EXPECT_EQ(cvae::data::load_dataset(cfg, "test").source, dir.file("constraints.tsv"));
+  EXPECT_EQ(cvae::modalities::load_dataset(cfg, "test").source, dir.file("constraints.tsv"));
   // Labels with a comma cannot be named on the command line.
   cvae::testing::write_bytes(dir.file("comma.tsv"), "a,b\tw x.\n");
   cfg.path = dir.file("comma.tsv");
-  msg = cvae::testing::error_of([&] { cvae::data::load_dataset(cfg, "train"); });
+  msg = cvae::testing::error_of([&] { cvae::modalities::load_dataset(cfg, "train"); });
   EXPECT_CONTAINS(msg, "line 1");
 }
 

@@ -1,5 +1,5 @@
 // Turning latent codes into text: step-by-step decoding with a text model's
-// recurrent decoder (models/cvae_model.h, RecurrentDecoder).
+// recurrent decoder (modalities/text/rnn.h, RecurrentDecoder).
 //
 // Shapes: N texts, Z latent, C condition width, T positions, V vocabulary.
 #pragma once
@@ -9,12 +9,14 @@
 #include <functional>
 #include <string>
 
+#include "core/sampling.h"
 #include "cvae/api.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
-#include "serve/sampling.h"
 
-namespace cvae::serve {
+namespace cvae::modalities::text {
+
+using core::DecodeOptions;
 
 // Decodes one text per row of z with conditions c: z (N, Z), c (N, C) -> token
 // ids (N, T) int64, T the model's length; each row is the words, <eos>, then
@@ -28,7 +30,7 @@ torch::Tensor decode_text(models::CVAEImpl& model, const torch::Tensor& z, const
 
 // Decodes one text per row of target_rows (N, K) from z = draw_z() (N, Z). With
 // opt.rerank = R > 1, draw_z and the decoding run R times and each row keeps the
-// candidate with the highest log p(row | x) under the model (serve::
+// candidate with the highest log p(row | x) under the model (models::
 // label_log_posterior): the model's own reading of which label a text carries,
 // no outside classifier. -> token ids (N, T)
 torch::Tensor decode_text_reranked(models::CVAEImpl& model,
@@ -43,4 +45,4 @@ torch::Tensor sample_text(models::CVAEImpl& model, const torch::Tensor& rows, in
                           double latent_temperature, const models::LatentMixture& mixture,
                           const DecodeOptions& opt, at::Generator& gen);
 
-}  // namespace cvae::serve
+}  // namespace cvae::modalities::text

@@ -1,4 +1,4 @@
-#include "serve/text_decode.h"
+#include "modalities/text/decode.h"
 
 #include <cmath>
 #include <functional>
@@ -8,12 +8,12 @@
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "serve/serve.h"
+#include "modalities/text/rnn.h"
+#include "models/sampling.h"
 
-namespace cvae::serve {
+namespace cvae::modalities::text {
 namespace {
 
-using models::RecurrentDecoder;
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 // Tokens a text never contains: <pad>, <unk>, <bos>. logits (B, V) in place.
@@ -108,8 +108,7 @@ torch::Tensor decode_beam(RecurrentDecoder& dec, const torch::Tensor& zc, int64_
 torch::Tensor decode_text(models::CVAEImpl& model, const torch::Tensor& z, const torch::Tensor& c,
                           const DecodeOptions& opt, at::Generator& gen) {
   opt.validate();
-  auto* dec = model.recurrent_decoder();
-  if (!dec) throw ConfigError("text decoding needs a text model (this one is not)");
+  RecurrentDecoder* dec = &recurrent_decoder(model);
   torch::NoGradGuard no_grad;
   const int64_t t = model.config().input_shape.at(0);
   auto zc = torch::cat({z, c}, 1);
@@ -130,7 +129,7 @@ torch::Tensor decode_text_reranked(models::CVAEImpl& model,
                                    at::Generator& gen) {
   opt.validate();
   auto c = data::encode_conditions(model.config().conditions, target_rows);
-  return best_of(
+  return models::best_of(
       model, [&] { return decode_text(model, draw_z(), c, opt, gen); }, target_rows, opt.rerank);
 }
 
@@ -138,8 +137,9 @@ torch::Tensor sample_text(models::CVAEImpl& model, const torch::Tensor& rows, in
                           double latent_temperature, const models::LatentMixture& mixture,
                           const DecodeOptions& opt, at::Generator& gen) {
   return decode_text_reranked(
-      model, [&] { return sample_latent(model, rows, n, latent_temperature, gen, mixture); },
+      model,
+      [&] { return models::sample_latent(model, rows, n, latent_temperature, gen, mixture); },
       rows.repeat_interleave(n, 0), opt, gen);
 }
 
-}  // namespace cvae::serve
+}  // namespace cvae::modalities::text

@@ -1,4 +1,6 @@
-#include "data/text.h"
+#include "modalities/text/tokens.h"
+
+#include "data/labels.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -15,7 +17,7 @@
 
 namespace fs = std::filesystem;
 
-namespace cvae::data {
+namespace cvae::modalities::text {
 namespace {
 
 const char* const kSpecials[] = {"<pad>", "<unk>", "<bos>", "<eos>"};
@@ -37,41 +39,6 @@ std::string_view trim(std::string_view s) {
 }
 
 bool is_blank(std::string_view s) { return trim(s).empty(); }
-
-// The index of the first byte of s that is not part of valid UTF-8, or npos.
-size_t first_invalid_utf8(std::string_view s) {
-  const size_t n = s.size();
-  size_t i = 0;
-  while (i < n) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int extra;
-    unsigned char lo = 0x80, hi = 0xBF;  // allowed range of the first continuation byte
-    if (c >= 0xC2 && c <= 0xDF) {
-      extra = 1;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      extra = 2;
-      if (c == 0xE0) lo = 0xA0;  // overlong
-      if (c == 0xED) hi = 0x9F;  // surrogates
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      extra = 3;
-      if (c == 0xF0) lo = 0x90;  // overlong
-      if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
-    } else {
-      return i;  // continuation byte, C0/C1 (overlong) or F5..FF
-    }
-    for (int k = 1; k <= extra; ++k) {
-      if (i + static_cast<size_t>(k) >= n) return i;  // truncated
-      const auto d = static_cast<unsigned char>(s[i + static_cast<size_t>(k)]);
-      if (k == 1 ? (d < lo || d > hi) : (d < 0x80 || d > 0xBF)) return i;
-    }
-    i += static_cast<size_t>(extra) + 1;
-  }
-  return std::string_view::npos;
-}
 
 // A short, printable excerpt of a line for error messages.
 std::string excerpt(std::string_view s) {
@@ -115,7 +82,7 @@ std::string read_file(const std::string& path) {
 
 // Throws when the text is not valid UTF-8, naming the line and the byte offset in it.
 void check_utf8(const std::string& path, std::string_view s) {
-  const size_t bad = first_invalid_utf8(s);
+  const size_t bad = data::first_invalid_utf8(s);
   if (bad == std::string_view::npos) return;
   const int64_t line = std::count(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
   const size_t line_start = line == 0 ? 0 : s.rfind('\n', bad) + 1;
@@ -345,8 +312,6 @@ bool attaches_left(const std::string& w) {
 
 }  // namespace
 
-bool is_valid_utf8(const std::string& s) { return first_invalid_utf8(s) == std::string_view::npos; }
-
 std::vector<LabelledText> read_labelled_texts(const std::string& path, const TextReadOptions& opt) {
   const std::string bytes = read_file(path);
   std::string_view s(bytes);
@@ -536,4 +501,4 @@ std::string decode_ids(const Vocabulary& vocab, const std::vector<int64_t>& ids)
   return join_words(words);
 }
 
-}  // namespace cvae::data
+}  // namespace cvae::modalities::text

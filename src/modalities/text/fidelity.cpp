@@ -1,4 +1,4 @@
-#include "eval/text_fidelity.h"
+#include "modalities/text/fidelity.h"
 
 #include <cmath>
 #include <unordered_set>
@@ -6,20 +6,25 @@
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
-#include "data/text.h"
-#include "eval/fidelity.h"
-#include "serve/serve.h"
+#include "modalities/text/text_data.h"
+#include "modalities/text/tokens.h"
+#include "models/judging.h"
+#include "models/sampling.h"
 
-namespace cvae::eval {
+namespace cvae::modalities::text {
+
+using models::classifier_report;
+using models::judge_label_map;
+using models::measure_transfer;
+using models::predict;
 namespace {
 
-constexpr int64_t kPad = data::Vocabulary::kPad, kEos = data::Vocabulary::kEos;
+constexpr int64_t kPad = Vocabulary::kPad, kEos = Vocabulary::kEos;
 
 // Model token ids -> the judge's token ids, through the texts.
-torch::Tensor for_judge(const ClassifierConfig& judge, const std::vector<std::string>& vocabulary,
-                        const torch::Tensor& ids) {
-  return data::encode_texts(judge.vocabulary, data::decode_texts(vocabulary, ids),
-                            judge.input_shape.at(0));
+torch::Tensor for_judge(const models::ClassifierConfig& judge,
+                        const std::vector<std::string>& vocabulary, const torch::Tensor& ids) {
+  return encode_texts(judge.vocabulary, decode_texts(vocabulary, ids), judge.input_shape.at(0));
 }
 
 }  // namespace
@@ -42,7 +47,7 @@ std::pair<int64_t, int64_t> count_ngrams(const torch::Tensor& ids, int n) {
   return {static_cast<int64_t>(seen.size()), total};
 }
 
-FidelityResult measure_text_fidelity(models::CVAEImpl& model, ClassifierImpl& judge,
+FidelityResult measure_text_fidelity(models::CVAEImpl& model, models::ClassifierImpl& judge,
                                      const data::Dataset& real, const data::Dataset& real_for_judge,
                                      const std::string& train_sequences,
                                      const models::LatentMixture& mixture,
@@ -75,16 +80,16 @@ FidelityResult measure_text_fidelity(models::CVAEImpl& model, ClassifierImpl& ju
   int64_t d1 = 0, t1 = 0, d2 = 0, t2 = 0, rd1 = 0, rt1 = 0, rd2 = 0, rt2 = 0;
   for (int64_t k = 0; k < l; ++k) {
     auto row = torch::full({1, 1}, k, torch::kInt64);
-    auto ids = serve::sample_text(model, row, opt.samples_per_label, opt.latent_temperature,
-                                  mixture, opt.decode, gen);  // (n, T)
+    auto ids = sample_text(model, row, opt.samples_per_label, opt.latent_temperature, mixture,
+                           opt.decode, gen);  // (n, T)
     auto pred = predict(judge, for_judge(judge.config(), cfg.vocabulary, ids));
     const double acc = (pred == map[k]).to(torch::kFloat64).mean().item<double>();
     r.cond_accuracy_per_label.push_back(acc);
     hits += acc * static_cast<double>(opt.samples_per_label);
     r.judge_real_accuracy_per_label.push_back(
         real_report.accuracy_per_label[static_cast<size_t>(map[k].item<int64_t>())]);
-    for (bool in : data::sequences_in(train_sequences, ids)) copied += in ? 1 : 0;
-    auto texts = data::decode_texts(cfg.vocabulary, ids.slice(0, 0, opt.examples_shown));
+    for (bool in : sequences_in(train_sequences, ids)) copied += in ? 1 : 0;
+    auto texts = decode_texts(cfg.vocabulary, ids.slice(0, 0, opt.examples_shown));
     r.examples_per_label.push_back(texts);
 
     // Distinct-n on equal numbers of generated and real texts of this label.
@@ -121,10 +126,10 @@ FidelityResult measure_text_fidelity(models::CVAEImpl& model, ClassifierImpl& ju
   measure_transfer(
       judge, map, real, opt.transfer_examples,
       [&](const torch::Tensor& x, const torch::Tensor& y, const torch::Tensor& targets) {
-        auto z = serve::transfer_latent(model, x, y, targets, mixture).first;  // (B*L, Z)
+        auto z = models::transfer_latent(model, x, y, targets, mixture).first;  // (B*L, Z)
         auto dec = opt.decode;
         if (dec.method != "sample") dec.rerank = 1;  // z is fixed: the candidates would agree
-        auto ids = serve::decode_text_reranked(
+        auto ids = decode_text_reranked(
             model, [&] { return z; }, targets.repeat({x.size(0), 1}), dec, gen);
         return for_judge(judge.config(), cfg.vocabulary, ids);
       },
@@ -132,4 +137,4 @@ FidelityResult measure_text_fidelity(models::CVAEImpl& model, ClassifierImpl& ju
   return r;
 }
 
-}  // namespace cvae::eval
+}  // namespace cvae::modalities::text
