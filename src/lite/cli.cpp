@@ -4,12 +4,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
-#include <limits>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "core/container.h"
 #include "core/model_header.h"
@@ -19,6 +20,7 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/labels.h"
+#include "lite/generate_options.h"
 #include "lite/mlp_sampler.h"
 #include "lite/raw_tensors.h"
 #include "modalities/image/image_output.h"
@@ -78,59 +80,106 @@ ParameterLookup raw_lookup(const std::vector<RawTensor>& raw, const std::string&
   };
 }
 
-}  // namespace
-
-std::optional<int> try_generate(int argc, const char* const* argv) {
-  if (argc < 3 || std::string(argv[1]) != "generate") return std::nullopt;
-  // Into the request cvae::generate takes, from its defaults.
-  GenerateRequest req;
-  std::set<std::string> seen;
+// The shape of command line this path has always taken: `generate`, then
+// each option as `--name=value` or `name value` (name "-n" or "--" and a
+// name), with a value that starts with '-' only when it is a plain number.
+// Everything else goes to the full program as before: where CLI11 reads it
+// as this path did ("--out -x.png": CLI11 takes the next argument for a value
+// whatever it is) and where it does not ("--", after which there are no
+// options; "-n4"; "--name=", whose value CLI11 takes from the next argument;
+// a second value after --label; a flag).
+bool plain_shape(int argc, const char* const* argv) {
   for (int i = 2; i < argc; ++i) {
-    std::string name = argv[i], value;
+    const std::string name = argv[i];
     const auto eq = name.find('=');
-    if (name.rfind("--", 0) == 0 && eq != std::string::npos) {
+    const bool long_name = name.size() > 2 && name.rfind("--", 0) == 0;
+    std::string value;
+    if (long_name && eq != std::string::npos) {
       value = name.substr(eq + 1);
-      name = name.substr(0, eq);
-    } else if (i + 1 < argc) {
+      if (value.empty()) return false;
+    } else if ((long_name || name == "-n") && i + 1 < argc) {
       value = argv[++i];
     } else {
+      return false;
+    }
+    if (!value.empty() && value[0] == '-' && !plain_decimal(value, true)) return false;
+  }
+  return true;
+}
+
+// The request of a command line that this path can serve, read with the full
+// program's options (lite/generate_options.h): only the options it supports,
+// each once, with the values it has always read (plain decimal numbers); else
+// nullopt, and the full program reads it (and reports any error).
+std::optional<GenerateRequest> read_request(int argc, const char* const* argv) {
+  if (argc < 3 || std::string(argv[1]) != "generate" || !plain_shape(argc, argv))
+    return std::nullopt;
+  GenerateRequest req;  // the defaults of cvae::generate's request
+  try {
+    CLI::App app;
+    add_generate_options(app, req);
+    app.parse(argc - 1, argv + 1);  // argv[1], "generate", stands for the program name
+    const auto given = [&app](const char* name) -> std::optional<std::string> {
+      const CLI::Option* opt = app.get_option(name);
+      if (opt->count() == 0) return std::nullopt;
+      return opt->results().front();
+    };
+    std::set<const CLI::Option*> supported;
+    for (const char* name : {"--model", "--label", "-n", "--temperature", "--latent-temperature",
+                             "--sampler", "--seed", "--rerank", "--format", "--out", "--threads"})
+      supported.insert(app.get_option(name));
+    for (const CLI::Option* opt : app.get_options())
+      if (opt->count() > 1 || (opt->count() == 1 && !supported.count(opt))) return std::nullopt;
+
+    // Strings as given (one label argument, split by the label parser).
+    if (const auto v = given("--label"); v && req.labels != std::vector<std::string>{*v})
       return std::nullopt;
+    for (const auto& [name, field] :
+         {std::pair<const char*, const std::string*>{"--model", &req.model},
+          {"--sampler", &req.sampler},
+          {"--format", &req.format},
+          {"--out", &req.out}})
+      if (const auto v = given(name); v && *v != *field) return std::nullopt;
+    // Numbers as this path has always read them: plain decimals (CLI11 reads
+    // "010" as octal, "0x10" as hex, "-1" as 2^64 - 1 for the seed and clamps
+    // what overflows), doubles by strtod (CLI11 rounds through long double).
+    for (const auto& [name, field] :
+         {std::pair<const char*, double*>{"--temperature", &req.temperature},
+          {"--latent-temperature", &req.latent_temperature}}) {
+      const auto v = given(name);
+      if (!v) continue;
+      const auto d = to_double(*v);
+      if (!d) return std::nullopt;
+      *field = *d;
     }
-    if (name == "--count") name = "-n";
-    if (!seen.insert(name).second) return std::nullopt;
-    // CLI11 reads "-x" as the next option (not a value) unless it is a number.
-    if (!value.empty() && value[0] == '-' && !plain_decimal(value, true)) return std::nullopt;
-    if (name == "--model") {
-      req.model = value;
-    } else if (name == "--label") {
-      req.labels = {value};
-    } else if (name == "--sampler") {
-      req.sampler = value;
-    } else if (name == "--format") {
-      req.format = value;
-    } else if (name == "--out") {
-      req.out = value;
-    } else if (name == "--temperature" || name == "--latent-temperature") {
-      const auto v = to_double(value);
-      if (!v) return std::nullopt;
-      (name == "--temperature" ? req.temperature : req.latent_temperature) = *v;
-    } else if (name == "-n" || name == "--seed" || name == "--rerank" || name == "--threads") {
-      const auto v = to_int(value);
-      if (!v || (name == "--seed" && *v < 0) ||
-          (name == "--threads" && (*v < 0 || *v > std::numeric_limits<int>::max())))
-        return std::nullopt;
-      if (name == "-n") req.n = *v;
-      if (name == "--seed") req.seed = static_cast<uint64_t>(*v);
-      if (name == "--rerank") req.decoding.rerank = *v;
-      if (name == "--threads") req.threads = static_cast<int>(*v);
-    } else {
-      return std::nullopt;  // an option this path does not take
+    for (const char* name : {"-n", "--seed", "--rerank", "--threads"}) {
+      const auto v = given(name);
+      if (!v) continue;
+      const auto i = to_int(*v);
+      if (!i) return std::nullopt;
+      const std::string n = name;
+      const bool same = n == "-n"         ? req.n == *i
+                        : n == "--seed"   ? *i >= 0 && req.seed == static_cast<uint64_t>(*i)
+                        : n == "--rerank" ? req.decoding.rerank == *i
+                                          : req.threads == *i;
+      if (!same) return std::nullopt;
     }
+  } catch (...) {
+    return std::nullopt;  // --help, an unknown option, a bad value: the full program's
   }
   if (req.model.empty() || req.threads < 0 || req.threads > 1024 ||
       (req.sampler != "auto" && req.sampler != "prior") ||
       (req.format != "auto" && req.format != "png" && req.format != "idx"))
     return std::nullopt;
+  return req;
+}
+
+}  // namespace
+
+std::optional<int> try_generate(int argc, const char* const* argv) {
+  std::optional<GenerateRequest> request = read_request(argc, argv);
+  if (!request) return std::nullopt;
+  const GenerateRequest& req = *request;
 
   // The checks cvae::generate makes, on the model file too; any failure is
   // the full program's to report.

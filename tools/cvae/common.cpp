@@ -2,6 +2,7 @@
 
 #include "commands.h"
 #include "cvae/errors.h"
+#include "lite/generate_options.h"
 
 namespace cvae::cli {
 
@@ -34,23 +35,7 @@ std::vector<int64_t> parse_int_list(const std::string& option, const std::string
   return out;
 }
 
-void add_decoding(CLI::App& sub, TextDecoding& d) {
-  sub.add_option("--decode", d.method,
-                 "Text: greedy, sample (softmax at --temperature, with --top-k/--top-p) or beam")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"greedy", "sample", "beam"}));
-  sub.add_option("--top-k", d.top_k,
-                 "Text, --decode sample: keep the k most likely tokens (0 = all)")
-      ->capture_default_str();
-  sub.add_option("--top-p", d.top_p,
-                 "Text, --decode sample: keep the most likely tokens holding this probability")
-      ->capture_default_str();
-  sub.add_option("--beam", d.beam, "Text, --decode beam: beam width")->capture_default_str();
-  sub.add_option("--rerank", d.rerank,
-                 "Candidates per sample (text and images); the one the model itself most "
-                 "assigns to the requested label is kept (1 = off; -1 = 8 for text, 1 for images)")
-      ->capture_default_str();
-}
+void add_decoding(CLI::App& sub, TextDecoding& d) { lite::add_decoding_options(sub, d); }
 
 void DataOptions::add(CLI::App& sub, bool required) {
   auto* opt = sub.add_option(
