@@ -183,6 +183,9 @@ struct EvalResult {
 
 EvalResult evaluate(const EvalRequest& req);
 std::string eval_to_json(const EvalResult& r, const EvalRequest& req);
+// The fidelity part of eval's report for a person, as the model's modality
+// writes it ("" without fidelity figures).
+std::string fidelity_report(const EvalResult& r, const EvalRequest& req);
 
 // ---- transfer --------------------------------------------------------------
 struct TransferRequest {

@@ -18,7 +18,7 @@ void add_decoding_options(CLI::App& sub, TextDecoding& d) {
   sub.add_option("--beam", d.beam, "Text, --decode beam: beam width")->capture_default_str();
   sub.add_option("--rerank", d.rerank,
                  "Candidates per sample (text and images); the one the model itself most "
-                 "assigns to the requested label is kept (1 = off; -1 = 8 for text, 1 for images)")
+                 "assigns to the requested label is kept (1 = off; -1 = 8 for text, 16 for images)")
       ->capture_default_str();
 }
 

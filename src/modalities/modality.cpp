@@ -98,6 +98,32 @@ data::Dataset load_dataset_for(const DataConfig& cfg, const std::string& split,
   return load_dataset(reading, split);
 }
 
+std::string Modality::fidelity_report(const FidelityResult& f, const EvalRequest& req) const {
+  std::string out = fmt::format(
+      "samples: {} per label from the {} sampler at temperature {}, each the best of {}; "
+      "judged by {}\n",
+      req.samples_per_label, f.sampler, f.latent_temperature, f.candidates, req.judge);
+  out += fidelity_table(f, "diversity");
+  if (f.transfer_count > 0) {
+    out += fmt::format("  transfer accuracy     {:10.4f} ({} transfers)\n", f.transfer_accuracy,
+                       f.transfer_count);
+  }
+  return out;
+}
+
+std::string fidelity_table(const FidelityResult& f, const std::string& diversity) {
+  std::string out =
+      fmt::format("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc", diversity);
+  for (size_t k = 0; k < f.labels.size(); ++k) {
+    out += fmt::format("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", f.labels[k],
+                       f.cond_accuracy_per_label[k], f.judge_real_accuracy_per_label[k],
+                       f.diversity_ratio_per_label[k]);
+  }
+  out += fmt::format("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", "all", f.cond_accuracy,
+                     f.judge_real_accuracy, f.diversity_ratio);
+  return out;
+}
+
 torch::Tensor one_label(const std::vector<ConditionSpec>& conds, const std::string& name,
                         const char* option) {
   auto row = data::parse_labels(conds, {name});

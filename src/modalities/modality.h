@@ -126,6 +126,10 @@ class Modality : public models::ModelKind {
   // The modality's own fields of eval's JSON (eval_to_json); j holds the shared ones.
   virtual void fidelity_json(const FidelityResult& /*f*/, const EvalRequest& /*req*/,
                              nlohmann::json& /*j*/) const {}
+  // The fidelity part of eval's report for a person (cvae::fidelity_report):
+  // by default the sampler, then judge and diversity figures per label, then the
+  // transfer accuracy.
+  virtual std::string fidelity_report(const FidelityResult& f, const EvalRequest& req) const;
 
   // ---- info ------------------------------------------------------------------------
   // The model config's JSON as `cvae info --json` shows it (e.g. a long
@@ -153,6 +157,9 @@ data::Dataset load_dataset_for(const DataConfig& cfg, const std::string& split,
                                const std::vector<std::string>& vocabulary);
 
 // Helpers for the modalities' sub-commands.
+// The per-label table of a fidelity report: conditional accuracy, the judge on
+// real examples, and the diversity ratio under the column name `diversity`.
+std::string fidelity_table(const FidelityResult& f, const std::string& diversity);
 // The label row (1, K) that `name` names; ConfigError unless it names exactly one.
 torch::Tensor one_label(const std::vector<ConditionSpec>& conds, const std::string& name,
                         const char* option);

@@ -120,5 +120,22 @@ TEST_F(CliGolden, TextsFromTheTextModel) {
   expect_same_tsv(out("transfer.tsv"), "text-transfer.tsv");
 }
 
+// The committed models were written before model files named their modality:
+// it is inferred (a vocabulary: text; else images), they load, and info says so.
+TEST_F(CliGolden, OlderFilesInferTheirModality) {
+  const std::vector<std::pair<std::string, std::string>> files = {
+      {"conv.cvae", "image"}, {"mlp.cvae", "image"}, {"text.cvae", "text"}};
+  for (const auto& [file, modality] : files) {
+    RunResult r = run_cli({"info", "--model", golden(file)});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_NE(r.out.find("modality        " + modality + " (inferred"), std::string::npos)
+        << file << ":\n"
+        << r.out;
+    r = run_cli({"info", "--model", golden(file), "--json"});
+    ASSERT_EQ(r.code, 0) << describe(r);
+    EXPECT_NE(r.out.find("\"modality_inferred\": true"), std::string::npos) << r.out;
+  }
+}
+
 }  // namespace
 }  // namespace cvae

@@ -18,6 +18,7 @@ namespace {
 TEST_F(CliUserPath, InfoShowsLabelsAndShape) {
   RunResult r = cvae::testing::run_cli({"info", "--model", model()});
   ASSERT_EQ(r.code, 0) << describe(r);
+  EXPECT_TRUE(contains(r.out, "modality        image\n")) << r.out;  // stored, not inferred
   EXPECT_TRUE(contains(r.out, "input shape     1x8x8")) << r.out;
   EXPECT_TRUE(contains(r.out, "condition       label")) << r.out;
   EXPECT_TRUE(contains(r.out, "0 1 2")) << r.out;
@@ -33,6 +34,8 @@ TEST_F(CliUserPath, InfoJsonParses) {
   auto j = nlohmann::json::parse(r.out, nullptr, false);
   ASSERT_FALSE(j.is_discarded()) << r.out;
   EXPECT_EQ(j.at("model").at("latent").get<int64_t>(), 2);
+  EXPECT_EQ(j.at("model").at("modality").get<std::string>(), "image");
+  EXPECT_FALSE(j.at("modality_inferred").get<bool>());
   EXPECT_EQ(j.at("model").at("input_shape").get<std::vector<int64_t>>(),
             (std::vector<int64_t>{1, kSize, kSize}));
   EXPECT_EQ(j.at("model").at("hidden").get<std::vector<int64_t>>(), std::vector<int64_t>{32});

@@ -72,9 +72,9 @@ TEST_F(CliLite, SameImagesAsTheFullProgram) {
         << r.out;
   }
   for (const char* kind : {"-images-idx3-ubyte", "-labels-idx1-ubyte"}) {
-    const std::string a = read_bytes(file(std::string("ia") + kind));
-    EXPECT_FALSE(a.empty());
-    EXPECT_EQ(a, read_bytes(file(std::string("ib") + kind))) << kind;
+    const std::string lite = read_bytes(file(std::string("ia") + kind));
+    EXPECT_FALSE(lite.empty());
+    EXPECT_EQ(lite, read_bytes(file(std::string("ib") + kind))) << kind;
   }
 }
 

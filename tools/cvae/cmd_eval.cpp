@@ -51,10 +51,10 @@ void add_eval(CLI::App& app) {
                   "With --judge: examples transferred to every other label (0 = skip)")
       ->capture_default_str();
   sub->callback([s] {
-    auto& r = s->req;
-    r.data = s->data.resolve();
-    EvalResult e = evaluate(r);
-    fmt::print("{} split of {}: {} examples, nats per example\n", r.split, r.data.path, e.n);
+    auto& req = s->req;
+    req.data = s->data.resolve();
+    EvalResult e = evaluate(req);
+    fmt::print("{} split of {}: {} examples, nats per example\n", req.split, req.data.path, e.n);
     fmt::print("  -ELBO                 {:10.3f}\n", e.neg_elbo);
     fmt::print("    reconstruction      {:10.3f}\n", e.recon);
     fmt::print("    KL                  {:10.3f}\n", e.kl);
@@ -72,47 +72,10 @@ void add_eval(CLI::App& app) {
       fmt::print("  q(y|x) accuracy       {:10.4f} (classification error {:.4f})\n",
                  e.classifier_accuracy, 1.0 - e.classifier_accuracy);
     }
-    if (e.has_fidelity) {
-      const auto& f = e.fidelity;
-      if (f.text) {
-        fmt::print(
-            "samples: {} per label from the {} sampler at latent temperature {}, decoded by "
-            "{} (temperature {}, top-k {}, top-p {}), each the best of {}; judged by {}\n",
-            r.samples_per_label, f.sampler, f.latent_temperature, r.decoding.method,
-            f.softmax_temperature, r.decoding.top_k, r.decoding.top_p, f.candidates, r.judge);
-      } else {
-        fmt::print(
-            "samples: {} per label from the {} sampler at temperature {}, each the best of {}; "
-            "judged by {}\n",
-            r.samples_per_label, f.sampler, f.latent_temperature, f.candidates, r.judge);
-      }
-      fmt::print("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc",
-                 f.text ? "d-2 ratio" : "diversity");
-      for (size_t k = 0; k < f.labels.size(); ++k) {
-        fmt::print("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", f.labels[k],
-                   f.cond_accuracy_per_label[k], f.judge_real_accuracy_per_label[k],
-                   f.diversity_ratio_per_label[k]);
-      }
-      fmt::print("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", "all", f.cond_accuracy,
-                 f.judge_real_accuracy, f.diversity_ratio);
-      if (f.text) {
-        fmt::print(
-            "  distinct-1 / -2       {:.4f} / {:.4f} (real texts: {:.4f} / {:.4f}; ratio "
-            "{:.3f})\n",
-            f.distinct_1, f.distinct_2, f.real_distinct_1, f.real_distinct_2, f.diversity_ratio);
-        fmt::print("  copied from training  {:10.4f} of the samples\n", f.copied_share);
-        for (size_t k = 0; k < f.labels.size(); ++k) {
-          for (const auto& t : f.examples_per_label[k]) fmt::print("    {}: {}\n", f.labels[k], t);
-        }
-      }
-      if (f.transfer_count > 0) {
-        fmt::print("  transfer accuracy     {:10.4f} ({} transfers)\n", f.transfer_accuracy,
-                   f.transfer_count);
-      }
-    }
+    fmt::print("{}", fidelity_report(e, req));
     fmt::print("  time                  {:.1f} s\n", e.seconds);
     if (!s->json.empty()) {
-      core::write_file_atomic(s->json, eval_to_json(e, r));
+      core::write_file_atomic(s->json, eval_to_json(e, req));
       fmt::print("wrote {}\n", s->json);
     }
   });

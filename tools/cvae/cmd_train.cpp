@@ -106,20 +106,21 @@ void add_train(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"auto", "bar", "plain", "none"}));
   sub->callback([s, epochs] {
-    auto& r = s->req;
-    if (r.out.empty() && r.resume.empty())
+    auto& req = s->req;
+    if (req.out.empty() && req.resume.empty())
       throw ConfigError("no output path given (expected --out FILE)");
-    r.data = s->data.resolve();
-    r.model.hidden = parse_int_list("--hidden", s->hidden);
-    r.model.channels = parse_int_list("--conv-channels", s->channels);
-    if (!r.resume.empty() && epochs->count() > 0) r.resume_epochs = r.train.epochs;
-    r.progress = s->progress == "auto" ? -1 : s->progress == "bar" ? 1 : 0;
-    r.quiet = s->progress == "none";
-    TrainResult res = train(r);
+    req.data = s->data.resolve();
+    req.model.hidden = parse_int_list("--hidden", s->hidden);
+    req.model.channels = parse_int_list("--conv-channels", s->channels);
+    if (!req.resume.empty() && epochs->count() > 0) req.resume_epochs = req.train.epochs;
+    req.progress = s->progress == "auto" ? -1 : s->progress == "bar" ? 1 : 0;
+    req.quiet = s->progress == "none";
+    TrainResult res = train(req);
     if (res.interrupted) {
       fmt::print("interrupted after {} steps ({} epochs complete); saved {}\n", res.steps,
                  res.epochs_done, res.model_path);
-      fmt::print("continue with: cvae train --resume {} --data {}\n", res.model_path, r.data.path);
+      fmt::print("continue with: cvae train --resume {} --data {}\n", res.model_path,
+                 req.data.path);
       std::exit(130);
     }
     fmt::print("wrote {} ({} epochs, {} steps; best validation loss {:.3f} nats)\n", res.model_path,

@@ -270,6 +270,28 @@ class TextModality final : public Modality {
     j["real_distinct_2_per_label"] = nums(f.real_distance_per_label);
   }
 
+  std::string fidelity_report(const FidelityResult& f, const EvalRequest& req) const override {
+    std::string out = fmt::format(
+        "samples: {} per label from the {} sampler at latent temperature {}, decoded by "
+        "{} (temperature {}, top-k {}, top-p {}), each the best of {}; judged by {}\n",
+        req.samples_per_label, f.sampler, f.latent_temperature, req.decoding.method,
+        f.softmax_temperature, req.decoding.top_k, req.decoding.top_p, f.candidates, req.judge);
+    out += fidelity_table(f, "d-2 ratio");
+    out += fmt::format(
+        "  distinct-1 / -2       {:.4f} / {:.4f} (real texts: {:.4f} / {:.4f}; ratio {:.3f})\n",
+        f.distinct_1, f.distinct_2, f.real_distinct_1, f.real_distinct_2, f.diversity_ratio);
+    out += fmt::format("  copied from training  {:10.4f} of the samples\n", f.copied_share);
+    for (size_t k = 0; k < f.labels.size(); ++k) {
+      for (const auto& t : f.examples_per_label[k])
+        out += fmt::format("    {}: {}\n", f.labels[k], t);
+    }
+    if (f.transfer_count > 0) {
+      out += fmt::format("  transfer accuracy     {:10.4f} ({} transfers)\n", f.transfer_accuracy,
+                         f.transfer_count);
+    }
+    return out;
+  }
+
   // ---- info ----
   void describe_json(nlohmann::json& model) const override {
     // The token list itself is long: its size here.
