@@ -72,7 +72,13 @@ ClassifierFile load_classifier_file(const std::string& path) {
 
 Classifier load_classifier(const std::string& path, ClassifierFile* info) {
   ClassifierFile f = load_classifier_file(path);
-  Classifier model(f.config);
+  Classifier model{nullptr};
+  try {
+    model = Classifier(f.config);  // the modality's layers check their own options
+  } catch (const ConfigError& e) {
+    throw CheckpointError(
+        fmt::format("classifier file '{}' holds an invalid config: {}", path, e.what()));
+  }
   models::module_from_bytes(*model, f.weights, fmt::format("classifier file '{}'", path));
   model->eval();
   if (info) *info = std::move(f);

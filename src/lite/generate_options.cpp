@@ -47,9 +47,9 @@ void add_generate_options(CLI::App& sub, GenerateRequest& r) {
   add_decoding_options(sub, r.decoding);
   sub.add_option("--format", r.format,
                  "png (grid: one row per label; a square grid for one label), idx, tsv (text: "
-                 "label<TAB>text lines), or auto (png for images, tsv for text)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "png", "idx", "tsv"}));
+                 "label<TAB>text lines), a format of another modality, or auto (png for images, "
+                 "tsv for text)")
+      ->capture_default_str();
   sub.add_option("--out", r.out,
                  "Output file (png, tsv) or prefix (idx); default: images samples.png, text "
                  "the terminal");

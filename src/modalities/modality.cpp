@@ -1,5 +1,6 @@
 #include "modalities/modality.h"
 
+#include <cmath>
 #include <filesystem>
 #include <mutex>
 
@@ -34,8 +35,8 @@ void register_modality(std::shared_ptr<const Modality> m) {
     if (have->modality() == m->modality())
       throw ConfigError(fmt::format("modality '{}' is registered twice", m->modality()));
   }
-  raw_registry().push_back(m);
-  models::register_model_kind(std::move(m));
+  models::register_model_kind(m);  // throws on a name the model layer has: nothing added then
+  raw_registry().push_back(std::move(m));
 }
 
 std::vector<std::string> modality_names() {
@@ -112,12 +113,16 @@ std::string Modality::fidelity_report(const FidelityResult& f, const EvalRequest
 }
 
 std::string fidelity_table(const FidelityResult& f, const std::string& diversity) {
+  // A measure may leave a per-label figure out: NaN then.
+  auto at = [](const std::vector<double>& v, size_t k) {
+    return k < v.size() ? v[k] : std::nan("");
+  };
   std::string out =
       fmt::format("  {:<12} {:>10} {:>10} {:>10}\n", "label", "cond acc", "real acc", diversity);
   for (size_t k = 0; k < f.labels.size(); ++k) {
     out += fmt::format("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", f.labels[k],
-                       f.cond_accuracy_per_label[k], f.judge_real_accuracy_per_label[k],
-                       f.diversity_ratio_per_label[k]);
+                       at(f.cond_accuracy_per_label, k), at(f.judge_real_accuracy_per_label, k),
+                       at(f.diversity_ratio_per_label, k));
   }
   out += fmt::format("  {:<12} {:>10.4f} {:>10.4f} {:>10.3f}\n", "all", f.cond_accuracy,
                      f.judge_real_accuracy, f.diversity_ratio);

@@ -158,6 +158,12 @@ ModelFile load_model_file(const std::string& path) {
     throw CheckpointError(
         fmt::format("model file '{}' has an incomplete header ({})", path, e.what()));
   }
+  try {
+    (void)resolve_model_config(f.model);  // the backbone's and the modality's checks too
+  } catch (const ConfigError& e) {
+    throw CheckpointError(
+        fmt::format("model file '{}' holds an invalid model config: {}", path, e.what()));
+  }
   f.weights = std::move(c.blobs["weights"]);
   if (auto m = c.blobs.find("sampler/latent_mixture"); m != c.blobs.end())
     f.latent_mixture = std::move(m->second);

@@ -41,8 +41,8 @@ GenerateResult generate(const GenerateRequest& req) {
   const std::string format = req.format == "auto" ? defaults.formats.at(0) : req.format;
   if (std::find(defaults.formats.begin(), defaults.formats.end(), format) ==
       defaults.formats.end()) {
-    throw ConfigError(fmt::format("--format {} does not fit this {} model (expected {})", format,
-                                  m.modality(), fmt::join(defaults.formats, " or ")));
+    throw ConfigError(fmt::format("--format {} does not fit this {} model (expected {} or auto)",
+                                  format, m.modality(), fmt::join(defaults.formats, ", ")));
   }
   const core::Sampling sampling = core::resolve_sampling(defaults.sampling, req.temperature,
                                                          req.latent_temperature, req.decoding);

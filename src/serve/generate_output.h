@@ -12,7 +12,8 @@
 
 namespace cvae::serve {
 
-// -n within 1..100000 and --format one of auto, png, idx, tsv (ConfigError).
+// -n within 1..100000 and a --format given (ConfigError); which formats fit is
+// the model's modality's to say (Modality::Defaults::formats).
 void check_generate_request(const GenerateRequest& req);
 // At most 1,000,000 samples: `labels` label rows x n each (ConfigError).
 void check_sample_count(int64_t labels, int64_t n);

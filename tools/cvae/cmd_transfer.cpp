@@ -41,9 +41,9 @@ void add_transfer(CLI::App& app) {
       ->check(CLI::IsMember({"auto", "prior", "gmm"}));
   sub->add_option("--format", r.format,
                   "png (per row: the original, then one image per target) or idx (the "
-                  "transferred images and their target labels)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"png", "idx"}));
+                  "transferred images and their target labels); other modalities say which they "
+                  "write")
+      ->capture_default_str();
   sub->add_option("--out", r.out,
                   "Output file (png; default transfer.png) or prefix (idx); text: a TSV file "
                   "(default: the terminal)");

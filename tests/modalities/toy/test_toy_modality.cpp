@@ -108,7 +108,10 @@ TEST_F(ToyModality, GeneratesTheRequestedLabels) {
     right += dist2(r.v, k) < dist2(r.v, 1 - k) ? 1 : 0;
   }
   EXPECT_GE(right, 57) << "samples nearest to their own label's mean";
-  // A format the toy does not write is refused with the ones it does.
+  // Its own format by name, and one it does not write is refused with the ones it does.
+  g.format = "csv";
+  g.n = 2;
+  EXPECT_EQ(cvae::generate(g).count, 4);
   g.format = "png";
   EXPECT_CONTAINS(cvae::testing::error_of<cvae::ConfigError>([&] { cvae::generate(g); }),
                   "expected csv");
@@ -136,6 +139,11 @@ TEST_F(ToyModality, EvaluatesWithAJudgeAndTransfersAndInterpolates) {
   ASSERT_TRUE(r.has_fidelity);
   EXPECT_GE(r.fidelity.cond_accuracy, 0.9);
   EXPECT_GE(r.fidelity.transfer_accuracy, 0.9);
+  // The report for a person, by the interface's default (per-label figures the
+  // toy leaves out read as nan).
+  const std::string report = cvae::fidelity_report(r, e);
+  EXPECT_CONTAINS(report, "judged by " + file("judge.cvae"));
+  EXPECT_CONTAINS(report, "transfer accuracy");
 
   cvae::TransferRequest t;
   t.model = file("toy.cvae");
