@@ -93,7 +93,7 @@ struct GenerateRequest {
   double temperature = -1;
   double latent_temperature = -1;  // scale of the sampler's standard deviation (< 0: images
                                    //   use temperature, text 1)
-  std::string sampler = "auto";    // auto | prior | gmm (see serve::choose_sampler)
+  std::string sampler = "auto";    // auto | prior | gmm (see models::choose_sampler)
   uint64_t seed = 1;
   bool sample_pixels = false;   // draw from p(x|z,c) instead of its mean
   TextDecoding decoding;        // text models
@@ -202,9 +202,10 @@ struct TransferRequest {
   double temperature = 1.0;  // text, --decode sample: softmax temperature
   uint64_t seed = 1;         // text, --decode sample
   std::vector<std::string> to_labels = {"all"};
-  std::string format = "png";    // images: png (a grid with the originals) or idx (transferred
-                                 //   images + targets); text models take png (= TSV/terminal)
-  std::string sampler = "auto";  // gmm: move z between the labels' mixtures (serve::transfer)
+  std::string format = "png";  // images: png (a grid with the originals) or idx (transferred
+                               //   images + targets); text models take png (= TSV/terminal)
+  std::string sampler =
+      "auto";       // gmm: move z between the labels' mixtures (models::transfer_latent)
   std::string out;  // png: file ("" = transfer.png); idx: prefix; text: TSV ("" = none)
   int threads = 0;
 };
