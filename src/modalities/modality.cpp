@@ -20,22 +20,17 @@ std::vector<std::shared_ptr<const Modality>>& raw_registry() {
   return r;
 }
 
-// The model layer's registry lookups register the built-in modalities once;
-// any of them does it for both registries.
+// The built-in modalities are registered at the first use of either registry.
 const std::vector<std::shared_ptr<const Modality>>& registry() {
-  (void)models::model_kind_names();
+  models::ensure_builtin_registrations();
   return raw_registry();
 }
 
 }  // namespace
 
 void register_modality(std::shared_ptr<const Modality> m) {
-  (void)models::model_kind_names();  // the built-in ones first
-  for (const auto& have : raw_registry()) {
-    if (have->modality() == m->modality())
-      throw ConfigError(fmt::format("modality '{}' is registered twice", m->modality()));
-  }
-  models::register_model_kind(m);  // throws on a name the model layer has: nothing added then
+  // The built-in ones first; a name the model layer has throws, and nothing is added then.
+  models::register_model_kind(m);
   raw_registry().push_back(std::move(m));
 }
 

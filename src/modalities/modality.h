@@ -43,14 +43,16 @@
 namespace cvae::modalities {
 
 // What generate hands a modality's writer: the request, the loaded model and
-// its file, the requested label rows (M of K) and the same as a tensor (M, K),
-// the resolved sampling options and sampler, and the output format (never "auto").
+// its file, the requested label rows (M of K), the same as a tensor (M, K) and
+// their names, the resolved sampling options and sampler, and the output
+// format (never "auto"). generate sets GenerateResult::labels itself.
 struct GenerateContext {
   const GenerateRequest& request;
   models::CVAEImpl& model;
   const models::ModelFile& info;
   const data::LabelRows& label_rows;
   const torch::Tensor& rows;
+  const std::vector<std::string>& label_names;
   const core::Sampling& sampling;
   const models::LatentMixture& mixture;  // undefined: the prior
   const std::string& format;

@@ -27,10 +27,9 @@ Registry& raw_registry() {
 // True while the built-in backbones and modalities register themselves.
 thread_local bool g_registering_builtins = false;
 
-// Registers the generic MLP backbone and the built-in modalities, once, before
-// anything else is registered or looked up (so the image modality, the
-// fallback reader, stays first).
-void ensure_builtins() {
+}  // namespace
+
+void ensure_builtin_registrations() {
   static std::once_flag once;
   if (g_registering_builtins) return;
   std::call_once(once, [] {
@@ -46,8 +45,10 @@ void ensure_builtins() {
   });
 }
 
+namespace {
+
 Registry& registry() {
-  ensure_builtins();
+  ensure_builtin_registrations();
   return raw_registry();
 }
 

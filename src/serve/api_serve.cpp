@@ -52,7 +52,11 @@ GenerateResult generate(const GenerateRequest& req) {
   serve::check_sample_count(rows.size(0), req.n);
   auto mixture = models::choose_sampler(req.sampler, info);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
-  return m.generate({req, *model, info, label_rows, rows, sampling, mixture, format, gen});
+  const auto names = data::label_names(conds, rows);
+  GenerateResult res =
+      m.generate({req, *model, info, label_rows, rows, names, sampling, mixture, format, gen});
+  res.labels = names;
+  return res;
 }
 
 TransferResult transfer(const TransferRequest& req) {

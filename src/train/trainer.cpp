@@ -196,10 +196,7 @@ struct StepLoss {
 class TrainingRun {
  public:
   explicit TrainingRun(const TrainRequest& req)
-      : req_(req),
-        out_(req.out.empty() ? req.resume : req.out),
-        resuming_(!req.resume.empty()),
-        gen_(at::make_generator<at::CPUGeneratorImpl>(0)) {}
+      : req_(req), out_(req.out.empty() ? req.resume : req.out), resuming_(!req.resume.empty()) {}
 
   TrainResult run() {
     setup_config();
@@ -617,7 +614,7 @@ class TrainingRun {
   models::CVAE model_{nullptr};
   std::unique_ptr<optim::FlatAdam> opt_;
   std::unique_ptr<training::FusedMLPStep> fused_;  // null: autograd
-  at::Generator gen_;
+  at::Generator gen_;                              // made in setup_model
   models::TrainingState st_;
   std::string best_weights_, mixture_;
   int64_t n_ = 0, bs_ = 0, steps_per_epoch_ = 0;

@@ -91,7 +91,6 @@ class ImageModality final : public Modality {
                       req.sample_pixels, ctx.mixture, ctx.sampling.decode.rerank);
     }
     GenerateResult res;
-    res.labels = data::label_names(cfg.conditions, ctx.rows);
     res.count = images.size(0);
     res.files = write_image_samples(req.out, ctx.format, to_bytes(images), cfg.input_shape,
                                     ctx.label_rows, req.n);

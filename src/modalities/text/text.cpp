@@ -108,11 +108,10 @@ class TextModality final : public Modality {
     const GenerateRequest& req = ctx.request;
     const ModelConfig& cfg = ctx.info.model;
     GenerateResult res;
-    res.labels = data::label_names(cfg.conditions, ctx.rows);
     auto ids = sample_text(ctx.model, ctx.rows, req.n, ctx.sampling.latent_temperature, ctx.mixture,
                            ctx.sampling.decode, ctx.gen);
     res.texts = decode_texts(cfg.vocabulary, ids);
-    for (const auto& l : res.labels) res.text_labels.insert(res.text_labels.end(), req.n, l);
+    for (const auto& l : ctx.label_names) res.text_labels.insert(res.text_labels.end(), req.n, l);
     res.count = static_cast<int64_t>(res.texts.size());
     if (!req.out.empty()) {
       write_tsv(req.out, res.text_labels, res.texts);
@@ -250,11 +249,6 @@ class TextModality final : public Modality {
 
   void fidelity_json(const FidelityResult& f, const EvalRequest& req,
                      nlohmann::json& j) const override {
-    auto nums = [](const std::vector<double>& v) {
-      nlohmann::json a = nlohmann::json::array();
-      for (double x : v) a.push_back(std::isfinite(x) ? nlohmann::json(x) : nlohmann::json());
-      return a;
-    };
     j["temperature"] = f.softmax_temperature;
     j["decode"] = req.decoding.method;
     j["distinct_1"] = f.distinct_1;
@@ -263,11 +257,12 @@ class TextModality final : public Modality {
     j["real_distinct_2"] = f.real_distinct_2;
     j["copied_share"] = f.copied_share;
     j["examples_per_label"] = f.examples_per_label;
-    // Text diversity is distinct-2 per label, not a distance.
+    // Text diversity is distinct-2 per label, not a distance: the same figures
+    // under their names.
+    j["distinct_2_per_label"] = j.at("sample_distance_per_label");
+    j["real_distinct_2_per_label"] = j.at("real_distance_per_label");
     j.erase("sample_distance_per_label");
     j.erase("real_distance_per_label");
-    j["distinct_2_per_label"] = nums(f.sample_distance_per_label);
-    j["real_distinct_2_per_label"] = nums(f.real_distance_per_label);
   }
 
   std::string fidelity_report(const FidelityResult& f, const EvalRequest& req) const override {

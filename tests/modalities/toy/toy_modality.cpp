@@ -116,7 +116,6 @@ class ToyModality final : public modalities::Modality {
     auto rows_n = ctx.rows.repeat_interleave(ctx.request.n, 0);
     auto x = models::decode_mean(ctx.model, z, data::encode_conditions(conds, rows_n));
     GenerateResult res;
-    res.labels = data::label_names(conds, ctx.rows);
     res.count = x.size(0);
     const std::string out = ctx.request.out.empty() ? "samples.csv" : ctx.request.out;
     res.files = {write_vectors(out, data::label_names(conds, rows_n), x)};
