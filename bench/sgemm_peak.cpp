@@ -2,7 +2,7 @@
 // the build can call directly, OpenBLAS (CBLAS, libblas.so.3) and oneDNN
 // (dnnl_sgemm, when the build found it), and the time of one training step's
 // own matrix products, split by units as the fused step splits them (through
-// train/gemm.h). Built as
+// gemm/gemm.h). Built as
 // build/bin/cvae_sgemm_peak; scripts/bench.sh runs it next to
 // bench/matmul_peak.py and takes the fastest large product as the machine's
 // practical limit.
@@ -26,7 +26,7 @@
 #include <dnnl.h>
 #endif
 
-#include "train/gemm.h"
+#include "gemm/gemm.h"
 
 namespace {
 

@@ -9,10 +9,12 @@
 # (their include directories name the install tree in $<INSTALL_INTERFACE>).
 include(CMakePackageConfigHelpers)
 
-# The static libraries and what they link: cvae (the library, with libtorch),
+# The static libraries and what they link: one per directory of src/ (the
+# top-level CMakeLists.txt), cvae (an interface library naming all of them),
 # cvae_lite (the torch-free part) and cvae_gemm (the training step's sgemm,
-# linked into cvae privately, which a static library still passes on).
-set(CVAE_INSTALL_TARGETS cvae cvae_lite cvae_gemm)
+# linked into cvae_train privately, which a static library still passes on).
+set(CVAE_INSTALL_TARGETS cvae cvae_core cvae_io cvae_modalities_lite cvae_lite cvae_data cvae_models
+  cvae_modalities cvae_train cvae_eval cvae_serve cvae_gemm)
 set(CVAE_INSTALL_CMAKEDIR ${CMAKE_INSTALL_LIBDIR}/cmake/cvae)
 
 install(TARGETS ${CVAE_INSTALL_TARGETS}

@@ -13,8 +13,6 @@ namespace cvae::core {
 // measured reason). n == 0 means all cores. Returns the count in effect.
 // ConfigError outside 0..1024. Torch-free: the launcher's generate uses it.
 int set_native_threads(int n);
-// set_native_threads, and libtorch's intra-op thread count (torch_threads.cpp).
-int set_threads(int n);
 
 // Cores this process may run on (its CPU affinity mask).
 int available_cores();

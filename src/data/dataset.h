@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "cvae/config.h"
-#include "data/labels.h"
+#include "io/labels.h"
 
 namespace cvae::data {
 

@@ -16,6 +16,7 @@
 #include "modalities/modality.h"
 #include "models/judging.h"
 #include "models/model_file.h"
+#include "data/torch_threads.h"
 
 namespace cvae {
 namespace {
@@ -30,6 +31,7 @@ void check_single_condition(const data::Dataset& d) {
 }  // namespace
 
 ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
+  modalities::register_builtins();
   if (req.out.empty()) throw ConfigError("no output path given (expected --out FILE)");
   if (req.epochs < 0 || req.epochs > 10000)
     throw ConfigError(fmt::format(
@@ -41,7 +43,7 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
   if (!(req.lr > 0 && req.lr <= 10))
     throw ConfigError(fmt::format("--lr out of range (got {} vs expected > 0 and <= 10)", req.lr));
   const auto t0 = std::chrono::steady_clock::now();
-  core::set_threads(req.threads);
+  data::set_threads(req.threads);
   data::Dataset train = modalities::load_dataset(req.data, "train");
   check_single_condition(train);
   const modalities::Modality& m = modalities::modality(train.modality);
@@ -128,11 +130,12 @@ ClassifierTrainResult train_classifier(const ClassifierTrainRequest& req) {
 }
 
 ClassifierReport evaluate_classifier(const ClassifierEvalRequest& req) {
+  modalities::register_builtins();
   if (req.split != "test" && req.split != "train") {
     throw ConfigError(
         fmt::format("unknown --split (got '{}' vs expected test or train)", req.split));
   }
-  core::set_threads(req.threads);
+  data::set_threads(req.threads);
   eval::ClassifierFile info;
   auto model = eval::load_classifier(req.classifier, &info);
   const auto& jc = info.config;

@@ -16,6 +16,7 @@
 #include "modalities/modality.h"
 #include "models/model_file.h"
 #include "models/sampling.h"
+#include "data/torch_threads.h"
 
 namespace cvae {
 
@@ -143,9 +144,10 @@ double likelihood_pass(models::CVAEImpl& model, const data::Dataset& d,
 }  // namespace
 
 EvalResult evaluate(const EvalRequest& req) {
+  modalities::register_builtins();
   check_eval_request(req);
   const auto t0 = std::chrono::steady_clock::now();
-  core::set_threads(req.threads);
+  data::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
   const modalities::Modality& m = modalities::modality_of(info.model);

@@ -19,12 +19,12 @@
 #include "core/sampling.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
-#include "data/labels.h"
+#include "io/labels.h"
 #include "lite/generate_options.h"
 #include "lite/mlp_sampler.h"
 #include "lite/raw_tensors.h"
-#include "modalities/image/image_output.h"
-#include "serve/generate_output.h"
+#include "modalities/image/lite/image_output.h"
+#include "lite/generate_output.h"
 
 namespace cvae::lite {
 
@@ -186,10 +186,10 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
   core::Sampling sampling;
   ModelConfig cfg;
   std::vector<RawTensor> raw;
-  data::LabelRows rows;
+  io::LabelRows rows;
   MlpDecoder dec;
   try {
-    serve::check_generate_request(req);
+    lite::check_generate_request(req);
     sampling = core::resolve_sampling(modalities::image::kSamplingDefaults, req.temperature,
                                       req.latent_temperature, req.decoding);
     if (sampling.decode.rerank != 1) return std::nullopt;  // candidates need the encoder
@@ -201,8 +201,8 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     auto it = c.blobs.find("inference/weights_f32");
     if (it == c.blobs.end()) return std::nullopt;
     raw = decode_raw_tensors(it->second, req.model);
-    rows = data::parse_label_rows(cfg.conditions, req.labels);
-    serve::check_sample_count(static_cast<int64_t>(rows.size()), req.n);
+    rows = io::parse_label_rows(cfg.conditions, req.labels);
+    lite::check_sample_count(static_cast<int64_t>(rows.size()), req.n);
     dec = mlp_decoder(cfg, raw_lookup(raw, req.model));
     if (cfg.input_shape[0] != 1 && cfg.input_shape[0] != 3 && req.format != "idx")
       return std::nullopt;  // PNG holds 1 or 3 channels: the full program says so
@@ -217,11 +217,11 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     to_bytes(means.data(), static_cast<int64_t>(means.size()), bytes.data());
     GenerateResult res;
     res.count = static_cast<int64_t>(rows.size()) * req.n;
-    for (const auto& r : rows) res.labels.push_back(data::label_row_name(cfg.conditions, r));
+    for (const auto& r : rows) res.labels.push_back(io::label_row_name(cfg.conditions, r));
     res.files =
         modalities::image::write_image_samples(req.out, req.format == "idx" ? "idx" : "png",
                                                std::move(bytes), cfg.input_shape, rows, req.n);
-    fmt::print("{}\n", serve::generate_summary(res, req.n));
+    fmt::print("{}\n", lite::generate_summary(res, req.n));
     return 0;
   } catch (...) {
     return core::report_exception();  // as tools/cvae/main.cpp

@@ -9,8 +9,8 @@
 
 #include "cvae/errors.h"
 #include "lite/normal_stream.h"
-#include "modalities/image/image_output.h"
-#include "models/weight_names.h"
+#include "modalities/image/lite/image_output.h"
+#include "core/weight_names.h"
 
 namespace cvae::lite {
 
@@ -60,22 +60,22 @@ MlpDecoder mlp_decoder(const ModelConfig& cfg, const ParameterLookup& get) {
   int64_t in = d.latent + d.cond_width;
   for (size_t i = 0; i < cfg.hidden.size(); ++i) {
     const int64_t width = cfg.hidden[cfg.hidden.size() - 1 - i];  // the encoder's, reversed
-    d.layers.push_back(layer(models::weights::decoder_layer(i), in, width));
+    d.layers.push_back(layer(weights::decoder_layer(i), in, width));
     in = width;
   }
-  d.layers.push_back(layer(models::weights::decoder_out(), in, d.features));
+  d.layers.push_back(layer(weights::decoder_out(), in, d.features));
   d.learned_prior = cfg.prior == "learned";
   if (d.learned_prior) {
     d.prior_hidden =
-        layer(models::weights::prior_hidden(), d.cond_width, models::weights::kPriorWidth);
-    d.prior_mu = layer(models::weights::prior_mu_head(), models::weights::kPriorWidth, d.latent);
+        layer(weights::prior_hidden(), d.cond_width, weights::kPriorWidth);
+    d.prior_mu = layer(weights::prior_mu_head(), weights::kPriorWidth, d.latent);
     d.prior_logvar =
-        layer(models::weights::prior_logvar_head(), models::weights::kPriorWidth, d.latent);
+        layer(weights::prior_logvar_head(), weights::kPriorWidth, d.latent);
   }
   return d;
 }
 
-std::vector<float> sample_means(const MlpDecoder& dec, const data::LabelRows& rows, int64_t n,
+std::vector<float> sample_means(const MlpDecoder& dec, const io::LabelRows& rows, int64_t n,
                                 double temperature, uint64_t seed) {
   const int64_t N = static_cast<int64_t>(rows.size()) * n, Z = dec.latent, C = dec.cond_width;
   // The noise first, all of it, so it does not depend on the chunking.
@@ -94,7 +94,7 @@ std::vector<float> sample_means(const MlpDecoder& dec, const data::LabelRows& ro
     mu.assign(static_cast<size_t>(m * Z), 0.0f);
     lv.assign(static_cast<size_t>(m * Z), 0.0f);
     if (dec.learned_prior) {
-      ph.resize(static_cast<size_t>(m * models::weights::kPriorWidth));
+      ph.resize(static_cast<size_t>(m * weights::kPriorWidth));
       dense(dec.prior_hidden, c.data(), m, ph.data(), true);
       dense(dec.prior_mu, ph.data(), m, mu.data(), false);
       dense(dec.prior_logvar, ph.data(), m, lv.data(), false);

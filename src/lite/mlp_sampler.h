@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "cvae/config.h"
-#include "data/labels.h"
+#include "io/labels.h"
 
 namespace cvae::lite {
 
@@ -45,7 +45,7 @@ MlpDecoder mlp_decoder(const ModelConfig& cfg, const ParameterLookup& get);
 // The decoder's mean for n draws per row (row-major: row 0's n, then row 1's):
 // z = mu_p(c) + temperature * exp(logvar_p(c) / 2) * eps, eps (N, Z) from
 // NormalStream(seed) in row-major order. Returns N x features values in [0, 1].
-std::vector<float> sample_means(const MlpDecoder& dec, const data::LabelRows& rows, int64_t n,
+std::vector<float> sample_means(const MlpDecoder& dec, const io::LabelRows& rows, int64_t n,
                                 double temperature, uint64_t seed);
 
 // x in [0, 1] -> round(x * 255) (half to even), clamped to 0..255: as a PNG stores it.

@@ -20,16 +20,17 @@ std::vector<std::shared_ptr<const Modality>>& raw_registry() {
   return r;
 }
 
-// The built-in modalities are registered at the first use of either registry.
+// The built-in modalities are registered at the first lookup.
 const std::vector<std::shared_ptr<const Modality>>& registry() {
-  models::ensure_builtin_registrations();
+  register_builtins();
   return raw_registry();
 }
 
 }  // namespace
 
 void register_modality(std::shared_ptr<const Modality> m) {
-  // The built-in ones first; a name the model layer has throws, and nothing is added then.
+  register_builtins();  // the built-in ones first (image, the fallback reader, stays first)
+  // A name the model layer has throws, and nothing is added then.
   models::register_model_kind(m);
   raw_registry().push_back(std::move(m));
 }

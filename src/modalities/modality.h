@@ -33,7 +33,7 @@
 #include "cvae/api.h"
 #include "cvae/config.h"
 #include "data/dataset.h"
-#include "data/labels.h"
+#include "io/labels.h"
 #include "models/backbone.h"
 #include "models/classifier.h"
 #include "models/cvae_model.h"
@@ -50,7 +50,7 @@ struct GenerateContext {
   const GenerateRequest& request;
   models::CVAEImpl& model;
   const models::ModelFile& info;
-  const data::LabelRows& label_rows;
+  const io::LabelRows& label_rows;
   const torch::Tensor& rows;
   const std::vector<std::string>& label_names;
   const core::Sampling& sampling;
@@ -139,9 +139,12 @@ class Modality : public models::ModelKind {
   virtual void describe_json(nlohmann::json& /*model*/) const {}
 };
 
-// The registry. register_modality also registers it as the model layer's kind;
-// the built-in ones are registered at the first lookup (src/modalities/registry.cpp).
+// The registry. register_modality also registers it as the model layer's kind.
 void register_modality(std::shared_ptr<const Modality> modality);
+// Registers the built-in modalities (src/modalities/registry.cpp) once; every
+// lookup here calls it, and so does every public API function before it
+// reaches the model layer's registries (which do not link this layer).
+void register_builtins();
 const Modality& modality(const std::string& name);  // ConfigError listing the known ones
 std::vector<std::string> modality_names();
 // The modality of a model (its config names it, or the kind that owns an older file).

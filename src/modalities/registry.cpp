@@ -1,14 +1,40 @@
 // The built-in modalities: one line each. A new modality is its own folder under
 // src/modalities/ plus one line here (docs/architecture.md, "Adding a modality").
+#include <mutex>
+
 #include "modalities/image/image.h"
+#include "modalities/modality.h"
 #include "modalities/text/text.h"
 #include "models/backbone.h"
 
-namespace cvae::models {
+namespace cvae::modalities {
+namespace {
 
-void register_builtin_modalities() {
-  modalities::image::register_image();  // first: it reads what no other modality claims
-  modalities::text::register_text();
+void register_each() {
+  image::register_image();  // first: it reads what no other modality claims
+  text::register_text();
 }
 
-}  // namespace cvae::models
+// True while the built-in modalities register themselves (a lookup they make
+// then must not wait for the call_once it runs in).
+thread_local bool g_registering = false;
+
+}  // namespace
+
+void register_builtins() {
+  static std::once_flag once;
+  if (g_registering) return;
+  std::call_once(once, [] {
+    g_registering = true;
+    try {
+      models::ensure_builtin_registrations();  // the MLP backbone first
+      register_each();
+    } catch (...) {
+      g_registering = false;
+      throw;
+    }
+    g_registering = false;
+  });
+}
+
+}  // namespace cvae::modalities

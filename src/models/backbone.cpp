@@ -24,7 +24,7 @@ Registry& raw_registry() {
   return r;
 }
 
-// True while the built-in backbones and modalities register themselves.
+// True while the model layer's own backbone registers itself.
 thread_local bool g_registering_builtins = false;
 
 }  // namespace
@@ -36,7 +36,6 @@ void ensure_builtin_registrations() {
     g_registering_builtins = true;
     try {
       register_backbone(mlp_backbone());
-      register_builtin_modalities();
     } catch (...) {
       g_registering_builtins = false;
       throw;
@@ -50,6 +49,16 @@ namespace {
 Registry& registry() {
   ensure_builtin_registrations();
   return raw_registry();
+}
+
+// A lookup before the modalities registered themselves is the caller's bug,
+// not the user's: say so rather than list only "mlp".
+void require_modalities(const Registry& r) {
+  if (r.kinds.empty()) {
+    throw ConfigError(
+        "no modality is registered: call cvae::modalities::register_builtins() first (every "
+        "public API function does)");
+  }
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -84,6 +93,7 @@ const Backbone& backbone(const std::string& arch) {
   auto& r = registry();
   auto it = r.backbones.find(arch);
   if (it == r.backbones.end()) {
+    require_modalities(r);
     throw ConfigError(fmt::format("unknown architecture (got '{}' vs expected one of: auto, {})",
                                   arch, fmt::join(backbone_names(), ", ")));
   }
@@ -97,9 +107,11 @@ std::vector<std::string> model_kind_names() {
 }
 
 const ModelKind& model_kind(const std::string& modality) {
-  for (const auto& k : registry().kinds) {
+  auto& r = registry();
+  for (const auto& k : r.kinds) {
     if (k->modality() == modality) return *k;
   }
+  require_modalities(r);
   throw ConfigError(fmt::format("unknown modality (got '{}' vs expected one of: {})", modality,
                                 fmt::join(model_kind_names(), ", ")));
 }
@@ -107,9 +119,11 @@ const ModelKind& model_kind(const std::string& modality) {
 const ModelKind& model_kind_of(const std::string& modality, const std::vector<int64_t>& shape,
                                const std::vector<std::string>& vocabulary) {
   if (!modality.empty()) return model_kind(modality);
-  for (const auto& k : registry().kinds) {
+  auto& r = registry();
+  for (const auto& k : r.kinds) {
     if (k->owns_unnamed(shape, vocabulary)) return *k;
   }
+  require_modalities(r);
   throw ConfigError(
       fmt::format("the model does not name its modality and none of {} reads examples of shape {}",
                   fmt::join(model_kind_names(), ", "), fmt::join(shape, "x")));

@@ -116,13 +116,11 @@ std::vector<std::string> model_kind_names();
 // own checks, the kind's fit (archs, likelihoods) and the model-size bound.
 ModelConfig resolve_model_config(ModelConfig cfg);
 
-// Registers the generic MLP backbone and the built-in modalities, once, before
-// anything else is registered or looked up (so the image modality, the
-// fallback reader, stays first). Every registry function calls it.
+// Registers the model layer's own backbone (the generic MLP), once, before
+// anything else is registered or looked up. Every registry function calls it.
+// The modalities and their backbones are registered from above
+// (modalities::register_builtins, which the public API calls first): this
+// layer does not link the modalities.
 void ensure_builtin_registrations();
-
-// Defined by src/modalities/registry.cpp: registers every built-in modality
-// with its backbones and model kind. Called once, at the first lookup.
-void register_builtin_modalities();
 
 }  // namespace cvae::models

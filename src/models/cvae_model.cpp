@@ -4,7 +4,7 @@
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "models/weight_names.h"
+#include "core/weight_names.h"
 
 namespace cvae::models {
 

@@ -1,6 +1,6 @@
 #include "models/mlp.h"
 
-#include "models/weight_names.h"
+#include "core/weight_names.h"
 
 namespace cvae::models {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "data/labels.h"
+#include "io/labels.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
 #include "models/model_file.h"

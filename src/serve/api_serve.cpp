@@ -19,7 +19,8 @@
 #include "models/backbone.h"
 #include "models/model_file.h"
 #include "models/sampling.h"
-#include "serve/generate_output.h"
+#include "lite/generate_output.h"
+#include "data/torch_threads.h"
 
 namespace fs = std::filesystem;
 
@@ -29,11 +30,15 @@ const char* version() { return CVAE_VERSION; }
 
 std::vector<std::string> modality_names() { return modalities::modality_names(); }
 
-std::vector<std::string> arch_names() { return models::backbone_names(); }
+std::vector<std::string> arch_names() {
+  modalities::register_builtins();
+  return models::backbone_names();
+}
 
 GenerateResult generate(const GenerateRequest& req) {
-  serve::check_generate_request(req);
-  core::set_threads(req.threads);
+  modalities::register_builtins();
+  lite::check_generate_request(req);
+  data::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
   const modalities::Modality& m = modalities::modality_of(info.model);
@@ -47,9 +52,9 @@ GenerateResult generate(const GenerateRequest& req) {
   const core::Sampling sampling = core::resolve_sampling(defaults.sampling, req.temperature,
                                                          req.latent_temperature, req.decoding);
   const auto& conds = info.model.conditions;
-  const data::LabelRows label_rows = data::parse_label_rows(conds, req.labels);
+  const io::LabelRows label_rows = io::parse_label_rows(conds, req.labels);
   auto rows = data::label_rows_tensor(label_rows, static_cast<int64_t>(conds.size()));
-  serve::check_sample_count(rows.size(0), req.n);
+  lite::check_sample_count(rows.size(0), req.n);
   auto mixture = models::choose_sampler(req.sampler, info);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(req.seed);
   const auto names = data::label_names(conds, rows);
@@ -60,13 +65,15 @@ GenerateResult generate(const GenerateRequest& req) {
 }
 
 TransferResult transfer(const TransferRequest& req) {
-  core::set_threads(req.threads);
+  modalities::register_builtins();
+  data::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
   return modalities::modality_of(info.model).transfer(req, *model, info);
 }
 
 InterpolateResult interpolate(const InterpolateRequest& req) {
+  modalities::register_builtins();
   if (req.steps < 2 || req.steps > 1000) {
     throw ConfigError(fmt::format("--steps out of range (got {} vs expected 2..1000)", req.steps));
   }
@@ -77,13 +84,14 @@ InterpolateResult interpolate(const InterpolateRequest& req) {
   if (req.rows < 1 || req.rows > 1000) {
     throw ConfigError(fmt::format("--rows out of range (got {} vs expected 1..1000)", req.rows));
   }
-  core::set_threads(req.threads);
+  data::set_threads(req.threads);
   models::ModelFile info;
   auto model = models::load_model(req.model, &info);
   return modalities::modality_of(info.model).interpolate(req, *model, info);
 }
 
 std::string describe_model(const std::string& path, bool as_json) {
+  modalities::register_builtins();
   models::ModelFile f = models::load_model_file(path);
   const auto bytes = fs::file_size(path);
   const modalities::Modality& m = modalities::modality_of(f.model);

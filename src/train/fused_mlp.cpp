@@ -12,9 +12,9 @@
 
 #include "cvae/errors.h"
 #include "models/cvae_model.h"
-#include "models/weight_names.h"
+#include "core/weight_names.h"
 #include "train/flat_adam.h"
-#include "train/gemm.h"
+#include "gemm/gemm.h"
 #include "train/kernels.h"
 
 namespace cvae::training {
@@ -98,12 +98,12 @@ FusedMLPStep::FusedMLPStep(models::CVAEImpl& model, optim::FlatAdam& opt, int th
     return l;
   };
   for (size_t i = 0; i < cfg.hidden.size(); ++i) {
-    enc_.push_back(layer(models::weights::encoder_layer(i)));
-    dec_.push_back(layer(models::weights::decoder_layer(i)));
+    enc_.push_back(layer(weights::encoder_layer(i)));
+    dec_.push_back(layer(weights::decoder_layer(i)));
   }
-  dec_.push_back(layer(models::weights::decoder_out()));
-  mu_head_ = layer(models::weights::encoder_mu_head());
-  logvar_head_ = layer(models::weights::encoder_logvar_head());
+  dec_.push_back(layer(weights::decoder_out()));
+  mu_head_ = layer(weights::encoder_mu_head());
+  logvar_head_ = layer(weights::encoder_logvar_head());
   // Every gradient must be written by the step (the buffer is not zeroed).
   if (found != params.size()) {
     throw ConfigError(

@@ -11,7 +11,7 @@
 // every weight and gradient matrix, no gradient buffer is reduced across
 // threads, and the threads meet once per layer. Elementwise work runs in
 // torch-free vectorised loops (train/kernels.h), and the matrix products call
-// oneDNN's or the system's sgemm directly (train/gemm.h). Each thread also sums
+// oneDNN's or the system's sgemm directly (gemm/gemm.h). Each thread also sums
 // the squares of the gradients it wrote, so the global gradient norm needs no
 // extra pass. Measured: docs/performance.md.
 //

@@ -9,6 +9,7 @@
 #include "modalities/modality.h"
 #include "models/latent_density.h"
 #include "models/model_file.h"
+#include "data/torch_threads.h"
 
 namespace cvae {
 namespace training {
@@ -37,6 +38,7 @@ std::string fit_mixture_bytes(models::CVAEImpl& model, const data::Dataset& d, i
 }  // namespace training
 
 FitSamplerResult fit_sampler(const FitSamplerRequest& req) {
+  modalities::register_builtins();
   if (req.components < 1 || req.components > 1000) {
     throw ConfigError(
         fmt::format("--components out of range (got {} vs expected 1..1000)", req.components));
@@ -45,7 +47,7 @@ FitSamplerResult fit_sampler(const FitSamplerRequest& req) {
     throw ConfigError(
         fmt::format("unknown --fit-to (got '{}' vs expected samples or means)", req.source));
   }
-  core::set_threads(req.threads);
+  data::set_threads(req.threads);
   models::ModelFile f = models::load_model_file(req.model);
   models::CVAE model(f.model);
   models::module_from_bytes(*model, f.weights, fmt::format("model file '{}'", req.model));

@@ -31,6 +31,7 @@
 #include "train/fused_mlp.h"
 #include "train/kl_schedule.h"
 #include "train/latent_fit.h"
+#include "data/torch_threads.h"
 
 namespace fs = std::filesystem;
 
@@ -258,7 +259,7 @@ class TrainingRun {
       throw ConfigError(fmt::format(
           "unknown --engine (got '{}' vs expected one of: auto, fused, autograd)", req_.engine));
     }
-    threads_used_ = core::set_threads(tcfg_.threads);
+    threads_used_ = data::set_threads(tcfg_.threads);
     if (resuming_ && prev_.state.threads_used > 0 && threads_used_ != prev_.state.threads_used &&
         !req_.quiet) {
       fmt::print(stderr,
@@ -626,6 +627,7 @@ class TrainingRun {
 }  // namespace
 
 TrainResult train(const TrainRequest& req) {
+  modalities::register_builtins();
   if (req.out.empty() && req.resume.empty())
     throw ConfigError("no output path given (expected --out FILE)");
   return TrainingRun(req).run();

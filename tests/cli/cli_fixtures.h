@@ -20,7 +20,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "data/png.h"
+#include "io/png.h"
 #include "support/tiny_data.h"
 
 namespace cli_test {
@@ -123,7 +123,7 @@ inline std::string join(const std::set<std::string>& s) {
 }
 
 // The pixels of tile (row, col) of a grid PNG of kSize x kSize gray tiles.
-inline std::vector<int> tile(const cvae::data::Image& img, int64_t row, int64_t col) {
+inline std::vector<int> tile(const cvae::io::Image& img, int64_t row, int64_t col) {
   std::vector<int> px;
   for (int64_t y = 0; y < kSize; ++y) {
     for (int64_t x = 0; x < kSize; ++x) {

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "data/idx.h"
-#include "data/png.h"
+#include "io/idx.h"
+#include "io/png.h"
 
 #include "cli_fixtures.h"
 
@@ -22,7 +22,7 @@ TEST_F(CliUserPath, LabelsAreTheValuesInTheData) {
   RunResult r = cvae::testing::run_cli({"generate", "--model", model(), "--label", "all", "-n", "4",
                                         "--out", out("all.png"), "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  auto img = cvae::data::read_png(out("all.png"));
+  auto img = cvae::io::read_png(out("all.png"));
   EXPECT_EQ(img.height, grid_extent(3)) << "--label all should give one row per label of the data";
   r = cvae::testing::run_cli({"generate", "--model", model(), "--label", "7", "--out",
                               out("seven.png"), "--threads", "1"});
@@ -35,7 +35,7 @@ TEST_F(CliUserPath, GenerateOneLabelIsASquareGrid) {
                                         "--out", out("x.png"), "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(contains(r.out, "wrote " + out("x.png"))) << r.out;
-  auto img = cvae::data::read_png(out("x.png"));
+  auto img = cvae::io::read_png(out("x.png"));
   EXPECT_EQ(img.width, grid_extent(3));
   EXPECT_EQ(img.height, grid_extent(3));
   EXPECT_EQ(img.channels, 1);
@@ -52,7 +52,7 @@ TEST_F(CliUserPath, GenerateAllLabelsHasOneRowPerLabel) {
   RunResult r = cvae::testing::run_cli({"generate", "--model", model(), "--label", "all", "-n", "4",
                                         "--out", out("all.png"), "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  auto img = cvae::data::read_png(out("all.png"));
+  auto img = cvae::io::read_png(out("all.png"));
   EXPECT_EQ(img.width, grid_extent(4));
   EXPECT_EQ(img.height, grid_extent(n_labels()));
   // Row k shows label k (for the labels that have training data).
@@ -66,8 +66,8 @@ TEST_F(CliUserPath, GenerateIdxIsLabelMajor) {
   RunResult r = cvae::testing::run_cli({"generate", "--model", model(), "--label", "all", "-n", "4",
                                         "--format", "idx", "--out", prefix, "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  auto images = cvae::data::read_idx(prefix + "-images-idx3-ubyte");
-  auto labels = cvae::data::read_idx(prefix + "-labels-idx1-ubyte");
+  auto images = cvae::io::read_idx(prefix + "-images-idx3-ubyte");
+  auto labels = cvae::io::read_idx(prefix + "-labels-idx1-ubyte");
   EXPECT_EQ(images.dims, (std::vector<int64_t>{4 * n_labels(), kSize, kSize}));
   ASSERT_EQ(labels.dims, (std::vector<int64_t>{4 * n_labels()}));
   for (int64_t i = 0; i < 4 * n_labels(); ++i) {
@@ -77,7 +77,7 @@ TEST_F(CliUserPath, GenerateIdxIsLabelMajor) {
   r = cvae::testing::run_cli({"generate", "--model", model(), "--label", "2,0", "-n", "3",
                               "--format", "idx", "--out", out("q"), "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  labels = cvae::data::read_idx(out("q") + "-labels-idx1-ubyte");
+  labels = cvae::io::read_idx(out("q") + "-labels-idx1-ubyte");
   EXPECT_EQ(labels.data, (std::vector<uint8_t>{2, 2, 2, 0, 0, 0}));
 }
 
@@ -119,7 +119,7 @@ TEST(CliTargeted, SamplesAreNearestToTheirLabelsMean) {
                               "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
 
-  auto train = cvae::data::read_idx_pair(fs::path(data) / "train-images-idx3-ubyte",
+  auto train = cvae::io::read_idx_pair(fs::path(data) / "train-images-idx3-ubyte",
                                          fs::path(data) / "train-labels-idx1-ubyte");
   const size_t px = static_cast<size_t>(kSize * kSize);
   std::vector<std::vector<double>> mean(kClasses, std::vector<double>(px, 0.0));
@@ -132,8 +132,8 @@ TEST(CliTargeted, SamplesAreNearestToTheirLabelsMean) {
   for (int k = 0; k < kClasses; ++k) {
     for (auto& v : mean[k]) v /= count[k];
   }
-  auto samples = cvae::data::read_idx(dir.file("s-images-idx3-ubyte"));
-  auto labels = cvae::data::read_idx(dir.file("s-labels-idx1-ubyte"));
+  auto samples = cvae::io::read_idx(dir.file("s-images-idx3-ubyte"));
+  auto labels = cvae::io::read_idx(dir.file("s-labels-idx1-ubyte"));
   ASSERT_EQ(samples.dims, (std::vector<int64_t>{150, kSize, kSize}));
   ASSERT_EQ(labels.dims, (std::vector<int64_t>{150}));
   // dist[k][m]: mean squared distance of the samples for label k to the mean image of label m.

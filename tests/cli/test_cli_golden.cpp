@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "data/idx.h"
-#include "data/png.h"
+#include "io/idx.h"
+#include "io/png.h"
 #include "support/tiny_data.h"
 
 namespace cvae {
@@ -44,7 +44,7 @@ void expect_same_pixels(const std::vector<uint8_t>& got, const std::vector<uint8
 }
 
 void expect_same_png(const std::string& got, const std::string& want_name) {
-  const auto a = data::read_png(got), b = data::read_png(golden(want_name));
+  const auto a = io::read_png(got), b = io::read_png(golden(want_name));
   EXPECT_EQ(a.height, b.height) << want_name;
   EXPECT_EQ(a.width, b.width) << want_name;
   EXPECT_EQ(a.channels, b.channels) << want_name;
@@ -90,8 +90,8 @@ TEST_F(CliGolden, ImagesFromTheConvModel) {
   expect_same_png(out("grid.png"), "conv-grid.png");
   run({"generate", "--model", golden("conv.cvae"), "--label", "1", "-n", "6", "--format", "idx",
        "--out", out("samples")});
-  expect_same_pixels(data::read_idx(out("samples-images-idx3-ubyte")).data,
-                     data::read_idx(golden("conv-samples-images-idx3-ubyte")).data, "idx samples");
+  expect_same_pixels(io::read_idx(out("samples-images-idx3-ubyte")).data,
+                     io::read_idx(golden("conv-samples-images-idx3-ubyte")).data, "idx samples");
   run({"transfer", "--model", golden("conv.cvae"), "--data", golden("toy"), "--index", "0",
        "--index", "1", "--index", "2", "--to-label", "all", "--out", out("transfer.png")});
   expect_same_png(out("transfer.png"), "conv-transfer.png");

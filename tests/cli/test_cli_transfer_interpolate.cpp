@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
-#include "data/idx.h"
-#include "data/png.h"
+#include "io/idx.h"
+#include "io/png.h"
 
 #include "cli_fixtures.h"
 
@@ -20,11 +20,11 @@ TEST_F(CliUserPath, TransferAllLabelsIsOneRow) {
                               "--to-label", "all", "--out", out("t.png"), "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(contains(r.out, "source label(s) 0")) << r.out;  // test example 3 has label 0
-  auto img = cvae::data::read_png(out("t.png"));
+  auto img = cvae::io::read_png(out("t.png"));
   EXPECT_EQ(img.height, grid_extent(1));
   EXPECT_EQ(img.width, grid_extent(n_labels() + 1));
   // The first tile is the original test example 3, exactly.
-  auto test_images = cvae::data::read_idx(fs::path(data()) / "t10k-images-idx3-ubyte");
+  auto test_images = cvae::io::read_idx(fs::path(data()) / "t10k-images-idx3-ubyte");
   std::vector<int> original(test_images.data.begin() + 3 * kSize * kSize,
                             test_images.data.begin() + 4 * kSize * kSize);
   EXPECT_EQ(tile(img, 0, 0), original);
@@ -38,8 +38,8 @@ TEST_F(CliUserPath, TransferIdxHoldsImagesAndTargetLabels) {
                                         "0", "--index", "1", "--to-label", "all", "--format", "idx",
                                         "--out", prefix, "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
-  auto images = cvae::data::read_idx(prefix + "-images-idx3-ubyte");
-  auto labels = cvae::data::read_idx(prefix + "-labels-idx1-ubyte");
+  auto images = cvae::io::read_idx(prefix + "-images-idx3-ubyte");
+  auto labels = cvae::io::read_idx(prefix + "-labels-idx1-ubyte");
   EXPECT_EQ(images.dims, (std::vector<int64_t>{2 * n_labels(), kSize, kSize}));
   ASSERT_EQ(labels.dims, (std::vector<int64_t>{2 * n_labels()}));
   for (int64_t i = 0; i < 2 * n_labels(); ++i)
@@ -52,7 +52,7 @@ TEST_F(CliUserPath, InterpolateToLabelIsTwoRows) {
                               "--steps", "5", "--out", out("i.png"), "--threads", "1"});
   ASSERT_EQ(r.code, 0) << describe(r);
   EXPECT_TRUE(contains(r.out, "wrote " + out("i.png"))) << r.out;
-  auto img = cvae::data::read_png(out("i.png"));
+  auto img = cvae::io::read_png(out("i.png"));
   EXPECT_EQ(img.width, grid_extent(5));
   EXPECT_EQ(img.height, grid_extent(2));
   // Row 2 walks from label 0 to label 2 at one z: its ends show those labels.

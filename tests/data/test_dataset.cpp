@@ -9,9 +9,10 @@
 #include "core/runtime.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "data/png.h"
+#include "io/png.h"
 #include "modalities/modality.h"
 #include "support/tiny_data.h"
+#include "data/torch_threads.h"
 
 namespace fs = std::filesystem;
 
@@ -52,13 +53,13 @@ TEST(DatasetTest, LabelNamesAreTheValuesInTheDataOrLabelsTxt) {
 
 TEST(DatasetTest, ImageFolderNamesMustBeUtf8) {
   testing::TempDir dir("dataset-utf8");
-  data::Image img;
+  io::Image img;
   img.height = img.width = 4;
   img.channels = 1;
   img.pixels.assign(16, 100);
   for (const std::string& label : std::vector<std::string>{"ok", "caf\xE9"}) {
     fs::create_directories(dir.file(label));
-    data::write_png(dir.file(label) + "/a.png", img);
+    io::write_png(dir.file(label) + "/a.png", img);
   }
   DataConfig cfg;
   cfg.path = dir.path();
@@ -104,10 +105,10 @@ TEST(DatasetTest, ValidationSplitIsSeededAndDisjoint) {
 }
 
 TEST(Runtime, ThreadCountIsValidated) {
-  EXPECT_THROW(core::set_threads(-1), ConfigError);
-  EXPECT_THROW(core::set_threads(100000), ConfigError);
-  EXPECT_EQ(core::set_threads(1), 1);
-  EXPECT_EQ(core::set_threads(0), core::available_cores());
+  EXPECT_THROW(data::set_threads(-1), ConfigError);
+  EXPECT_THROW(data::set_threads(100000), ConfigError);
+  EXPECT_EQ(data::set_threads(1), 1);
+  EXPECT_EQ(data::set_threads(0), core::available_cores());
 }
 
 }  // namespace

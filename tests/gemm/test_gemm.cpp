@@ -1,4 +1,4 @@
-// kernels::sgemm (train/gemm.h) against plain loops in double. Torch-free, and
+// kernels::sgemm (gemm/gemm.h) against plain loops in double. Torch-free, and
 // built twice when the build found oneDNN (tests/CMakeLists.txt): once with the
 // library the training step uses (oneDNN) and once with the CBLAS fallback, so
 // both paths are tested on every run.
@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "train/gemm.h"
+#include "gemm/gemm.h"
 
 namespace cvae {
 namespace {

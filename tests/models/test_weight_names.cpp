@@ -9,7 +9,7 @@
 #include <string>
 
 #include "models/cvae_model.h"
-#include "models/weight_names.h"
+#include "core/weight_names.h"
 #include "support/tiny_data.h"
 
 namespace cvae {

@@ -94,7 +94,7 @@ void check_against_torch(const std::string& prior) {
   torch::manual_seed(4);
   models::CVAE model(cfg);
   model->eval();
-  const data::LabelRows rows = {{0, 3}, {2, 1}};
+  const io::LabelRows rows = {{0, 3}, {2, 1}};
   const int64_t n = 5;
   const double temperature = 0.8;
   auto images = cvae::modalities::image::sample_mlp_images(*model, rows, n, temperature, 42);

@@ -20,7 +20,7 @@
 #include <stdexcept>
 #include <thread>
 
-#include "data/idx.h"
+#include "io/idx.h"
 
 #ifndef CVAE_CLI_PATH
 #define CVAE_CLI_PATH "cvae"
@@ -233,7 +233,7 @@ void write_toy_idx(const std::string& dir, int64_t n_train, int64_t n_test, int6
   fs::create_directories(dir);
   std::mt19937_64 rng(seed);
   auto make = [&](int64_t n, const std::string& prefix) {
-    data::IdxArray images, labels;
+    io::IdxArray images, labels;
     images.dims = {n, size, size};
     labels.dims = {n};
     images.data.reserve(static_cast<size_t>(n * size * size));
@@ -249,8 +249,8 @@ void write_toy_idx(const std::string& dir, int64_t n_train, int64_t n_test, int6
         }
       }
     }
-    data::write_idx((fs::path(dir) / (prefix + "-images-idx3-ubyte")).string(), images);
-    data::write_idx((fs::path(dir) / (prefix + "-labels-idx1-ubyte")).string(), labels);
+    io::write_idx((fs::path(dir) / (prefix + "-images-idx3-ubyte")).string(), images);
+    io::write_idx((fs::path(dir) / (prefix + "-labels-idx1-ubyte")).string(), labels);
   };
   make(n_train, "train");
   make(n_test, "t10k");

@@ -4,7 +4,7 @@
 #include "commands.h"
 #include "cvae/api.h"
 #include "lite/generate_options.h"
-#include "serve/generate_output.h"
+#include "lite/generate_output.h"
 
 namespace cvae::cli {
 
@@ -20,7 +20,7 @@ void add_generate(CLI::App& app) {
         fmt::print("{}\t{}\n", res.text_labels[i], res.texts[i]);
       return;
     }
-    fmt::print("{}\n", serve::generate_summary(res, r->n));
+    fmt::print("{}\n", lite::generate_summary(res, r->n));
   });
 }
 

@@ -5,12 +5,12 @@
 
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
-#include "data/idx.h"
+#include "io/idx.h"
 #include "lite/mlp_sampler.h"
 #include "modalities/image/conv.h"
 #include "modalities/image/fidelity.h"
 #include "modalities/image/image_data.h"
-#include "modalities/image/image_output.h"
+#include "modalities/image/lite/image_output.h"
 #include "modalities/image/image_sampling.h"
 #include "modalities/modality.h"
 #include "models/sampling.h"
@@ -115,7 +115,7 @@ class ImageModality final : public Modality {
     TransferResult res;
     if (req.format == "idx") {
       // The transferred images, example-major, each with its target label.
-      res.files = write_idx_pair(data::idx_prefix(out_path), out.flatten(0, 1),
+      res.files = write_idx_pair(io::idx_prefix(out_path), out.flatten(0, 1),
                                  targets.repeat({x.size(0), 1}));
     } else {
       // Each row: the original, then one decoding per target label.

@@ -7,8 +7,8 @@
 #include <fmt/format.h>
 
 #include "cvae/errors.h"
-#include "data/idx.h"
-#include "data/labels.h"
+#include "io/idx.h"
+#include "io/labels.h"
 #include "modalities/image/image_folder.h"
 
 namespace fs = std::filesystem;
@@ -30,7 +30,7 @@ bool is_dir(const fs::path& p) {
 // Label names end up in the model file's JSON header and on the terminal.
 void check_label_names(const std::vector<std::string>& names, const std::string& source) {
   for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i].empty() || !data::is_valid_utf8(names[i])) {
+    if (names[i].empty() || !io::is_valid_utf8(names[i])) {
       throw DataError(fmt::format(
           "'{}': label {} has an empty or invalid UTF-8 name (expected UTF-8 text)", source, i));
     }
@@ -84,7 +84,7 @@ std::vector<std::string> idx_label_names(const std::string& dir, int max_label,
   }
   const fs::path raw = fs::path(dir) / other;
   if (present(raw) || present(raw.string() + ".gz")) {
-    for (uint8_t l : data::read_idx(data::find_idx_file(dir, other)).data)
+    for (uint8_t l : io::read_idx(io::find_idx_file(dir, other)).data)
       max_label = std::max<int>(max_label, l);
   }
   for (int i = 0; i <= max_label; ++i) names.push_back(std::to_string(i));
@@ -93,9 +93,9 @@ std::vector<std::string> idx_label_names(const std::string& dir, int max_label,
 
 data::Dataset load_idx(const std::string& dir, const std::string& split) {
   const std::string prefix = split == "train" ? "train" : "t10k";
-  const std::string images = data::find_idx_file(dir, prefix + "-images-idx3-ubyte");
-  const std::string labels = data::find_idx_file(dir, prefix + "-labels-idx1-ubyte");
-  data::ImageLabelSet set = data::read_idx_pair(images, labels);
+  const std::string images = io::find_idx_file(dir, prefix + "-images-idx3-ubyte");
+  const std::string labels = io::find_idx_file(dir, prefix + "-labels-idx1-ubyte");
+  io::ImageLabelSet set = io::read_idx_pair(images, labels);
   int max_label = 0;
   for (uint8_t l : set.labels) max_label = std::max<int>(max_label, l);
 

@@ -5,8 +5,8 @@
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "data/idx.h"
-#include "data/png.h"
+#include "io/idx.h"
+#include "io/png.h"
 #include "lite/mlp_sampler.h"
 #include "models/sampling.h"
 
@@ -52,7 +52,7 @@ std::vector<uint8_t> to_bytes(const torch::Tensor& images) {
   return out;
 }
 
-torch::Tensor sample_mlp_images(models::CVAEImpl& model, const data::LabelRows& rows, int64_t n,
+torch::Tensor sample_mlp_images(models::CVAEImpl& model, const io::LabelRows& rows, int64_t n,
                                 double temperature, uint64_t seed) {
   const ModelConfig& cfg = model.config();
   auto params = model.named_parameters();
@@ -77,7 +77,7 @@ void write_png_grid(const std::string& path, const torch::Tensor& images, int64_
     throw ConfigError(
         fmt::format("PNG output needs images of shape C x H x W (got {} dims)", images.dim() - 1));
   }
-  data::write_image_grid(path, to_bytes(images), images.size(0), images.size(1), images.size(2),
+  io::write_image_grid(path, to_bytes(images), images.size(0), images.size(1), images.size(2),
                          images.size(3), rows, cols);
 }
 
@@ -88,7 +88,7 @@ std::vector<std::string> write_idx_pair(const std::string& prefix, const torch::
   std::vector<std::vector<int64_t>> rows;
   for (int64_t i = 0; i < l.size(0); ++i)
     rows.emplace_back(l.data_ptr<int64_t>() + i * k, l.data_ptr<int64_t>() + (i + 1) * k);
-  return data::write_idx_samples(prefix, to_bytes(images), images.sizes().vec(), rows);
+  return io::write_idx_samples(prefix, to_bytes(images), images.sizes().vec(), rows);
 }
 
 }  // namespace cvae::modalities::image

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "data/labels.h"
+#include "io/labels.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
 
@@ -26,7 +26,7 @@ torch::Tensor sample(models::CVAEImpl& model, const torch::Tensor& rows, int64_t
 // (lite::sampler_supports), through the torch-free code that `cvae generate`
 // runs without libtorch (lite/mlp_sampler.h): n mean images per row, the noise
 // from lite::NormalStream(seed). rows M label-index rows -> (M*n, S...).
-torch::Tensor sample_mlp_images(models::CVAEImpl& model, const data::LabelRows& rows, int64_t n,
+torch::Tensor sample_mlp_images(models::CVAEImpl& model, const io::LabelRows& rows, int64_t n,
                                 double temperature, uint64_t seed);
 
 // Encodes x with its own labels (posterior mean z) and decodes it with each

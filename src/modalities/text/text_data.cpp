@@ -9,7 +9,7 @@
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
-#include "data/labels.h"
+#include "io/labels.h"
 #include "modalities/text/tokens.h"
 
 namespace fs = std::filesystem;
@@ -129,7 +129,7 @@ torch::Tensor encode_texts(const std::vector<std::string>& vocabulary,
   std::vector<std::vector<std::string>> words;
   words.reserve(texts.size());
   for (size_t i = 0; i < texts.size(); ++i) {
-    if (!data::is_valid_utf8(texts[i])) {
+    if (!io::is_valid_utf8(texts[i])) {
       throw DataError(fmt::format("text {} is not valid UTF-8 (expected UTF-8 text)", i + 1));
     }
     words.push_back(split_words(texts[i], true));

@@ -1,6 +1,6 @@
 #include "modalities/text/tokens.h"
 
-#include "data/labels.h"
+#include "io/labels.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -82,7 +82,7 @@ std::string read_file(const std::string& path) {
 
 // Throws when the text is not valid UTF-8, naming the line and the byte offset in it.
 void check_utf8(const std::string& path, std::string_view s) {
-  const size_t bad = data::first_invalid_utf8(s);
+  const size_t bad = io::first_invalid_utf8(s);
   if (bad == std::string_view::npos) return;
   const int64_t line = std::count(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(bad), '\n');
   const size_t line_start = line == 0 ? 0 : s.rfind('\n', bad) + 1;

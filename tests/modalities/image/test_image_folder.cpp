@@ -11,13 +11,13 @@
 
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
-#include "data/png.h"
+#include "io/png.h"
 #include "modalities/image/image_folder.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
-using cvae::data::Image;
+using cvae::io::Image;
 using cvae::modalities::image::ImageFolderOptions;
 
 namespace {
@@ -44,7 +44,7 @@ void write_solid_png(const std::string& path, int h, int w, int c, uint8_t value
   img.channels = c;
   for (int i = 0; i < h * w; ++i)
     for (int k = 0; k < c; ++k) img.pixels.push_back(static_cast<uint8_t>(value + k));
-  cvae::data::write_png(path, img);
+  cvae::io::write_png(path, img);
 }
 
 void write_text(const std::string& path, const std::string& text) {

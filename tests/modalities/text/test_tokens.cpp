@@ -7,12 +7,12 @@
 #include <vector>
 
 #include "cvae/errors.h"
-#include "data/labels.h"
+#include "io/labels.h"
 #include "modalities/text/tokens.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
-using cvae::data::is_valid_utf8;  // label names share the check
+using cvae::io::is_valid_utf8;  // label names share the check
 using cvae::modalities::text::decode_ids;
 using cvae::modalities::text::encode_text;
 using cvae::modalities::text::EncodedText;

@@ -11,7 +11,7 @@
 #include <cstdint>
 #include <string>
 
-namespace cvae::models::weights {
+namespace cvae::weights {
 
 // Children of the CVAE module.
 inline constexpr const char* kEncoder = "encoder";
@@ -42,4 +42,4 @@ inline std::string prior_hidden() { return join(kPrior, kHidden); }
 inline std::string prior_mu_head() { return join(kPrior, kMuHead); }
 inline std::string prior_logvar_head() { return join(kPrior, kLogvarHead); }
 
-}  // namespace cvae::models::weights
+}  // namespace cvae::weights

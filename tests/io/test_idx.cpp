@@ -11,12 +11,12 @@
 
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
-#include "data/idx.h"
+#include "io/idx.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
-using cvae::data::IdxArray;
+using cvae::io::IdxArray;
 
 namespace {
 
@@ -67,13 +67,13 @@ TEST(IdxTest, RoundTripRaw) {
   TempDir tmp;
   const std::string path = tmp.file("a-idx3-ubyte");
   const IdxArray a = sample_array({3, 4, 5});
-  cvae::data::write_idx(path, a);
+  cvae::io::write_idx(path, a);
 
   const std::string bytes = cvae::core::read_file(path);
   ASSERT_EQ(bytes.size(), 4u + 3 * 4 + 60);
   EXPECT_EQ(bytes.substr(0, 8), std::string("\0\0\x08\x03\0\0\0\x03", 8));
 
-  const IdxArray b = cvae::data::read_idx(path);
+  const IdxArray b = cvae::io::read_idx(path);
   EXPECT_EQ(b.dims, a.dims);
   EXPECT_EQ(b.data, a.data);
 }
@@ -83,8 +83,8 @@ TEST(IdxTest, RoundTripOneAndFourDims) {
   for (const auto& dims : {std::vector<int64_t>{300}, std::vector<int64_t>{2, 3, 1, 2}}) {
     const std::string path = tmp.file("x");
     const IdxArray a = sample_array(dims);
-    cvae::data::write_idx(path, a);
-    const IdxArray b = cvae::data::read_idx(path);
+    cvae::io::write_idx(path, a);
+    const IdxArray b = cvae::io::read_idx(path);
     EXPECT_EQ(b.dims, a.dims);
     EXPECT_EQ(b.data, a.data);
   }
@@ -93,14 +93,14 @@ TEST(IdxTest, RoundTripOneAndFourDims) {
 TEST(IdxTest, RoundTripGzipDetectedByMagicNotName) {
   TempDir tmp;
   const IdxArray a = sample_array({7, 28, 28});
-  cvae::data::write_idx(tmp.file("raw"), a);
+  cvae::io::write_idx(tmp.file("raw"), a);
   // Named without .gz on purpose: detection is by the 1f 8b magic bytes.
   write_gzip(tmp.file("compressed-idx3-ubyte"), cvae::core::read_file(tmp.file("raw")));
   const std::string gz = cvae::core::read_file(tmp.file("compressed-idx3-ubyte"));
   ASSERT_EQ(static_cast<uint8_t>(gz[0]), 0x1f);
   ASSERT_EQ(static_cast<uint8_t>(gz[1]), 0x8b);
 
-  const IdxArray b = cvae::data::read_idx(tmp.file("compressed-idx3-ubyte"));
+  const IdxArray b = cvae::io::read_idx(tmp.file("compressed-idx3-ubyte"));
   EXPECT_EQ(b.dims, a.dims);
   EXPECT_EQ(b.data, a.data);
 }
@@ -108,13 +108,13 @@ TEST(IdxTest, RoundTripGzipDetectedByMagicNotName) {
 TEST(IdxTest, GzipWithTwoMembers) {
   TempDir tmp;
   const IdxArray a = sample_array({5, 6});
-  cvae::data::write_idx(tmp.file("raw"), a);
+  cvae::io::write_idx(tmp.file("raw"), a);
   const std::string raw = cvae::core::read_file(tmp.file("raw"));
   write_gzip(tmp.file("p1.gz"), raw.substr(0, 10));
   write_gzip(tmp.file("p2.gz"), raw.substr(10));
   write_bytes(tmp.file("both.gz"),
               cvae::core::read_file(tmp.file("p1.gz")) + cvae::core::read_file(tmp.file("p2.gz")));
-  const IdxArray b = cvae::data::read_idx(tmp.file("both.gz"));
+  const IdxArray b = cvae::io::read_idx(tmp.file("both.gz"));
   EXPECT_EQ(b.dims, a.dims);
   EXPECT_EQ(b.data, a.data);
 }
@@ -123,7 +123,7 @@ TEST(IdxTest, BadMagic) {
   TempDir tmp;
   const std::string path = tmp.file("zip");
   write_bytes(path, std::string("PK\x03\x04", 4) + std::string(100, 'x'));
-  const std::string msg = error_of([&] { cvae::data::read_idx(path); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(path); });
   EXPECT_CONTAINS(msg, path);
   EXPECT_CONTAINS(msg, "not an IDX file");
   EXPECT_CONTAINS(msg, "50 4b 03 04");
@@ -134,7 +134,7 @@ TEST(IdxTest, UnsupportedType) {
   TempDir tmp;
   const std::string path = tmp.file("floats");
   write_bytes(path, idx_bytes(0x0D, {4}, 16));
-  const std::string msg = error_of([&] { cvae::data::read_idx(path); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(path); });
   EXPECT_CONTAINS(msg, path);
   EXPECT_CONTAINS(msg, "unsupported IDX data type 0x0d");
   EXPECT_CONTAINS(msg, "float32");
@@ -145,7 +145,7 @@ TEST(IdxTest, TruncatedDataReportsGotVsExpected) {
   TempDir tmp;
   const std::string path = tmp.file("images");
   write_bytes(path, idx_bytes(0x08, {10, 28, 28}, 1234));
-  const std::string msg = error_of([&] { cvae::data::read_idx(path); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(path); });
   EXPECT_CONTAINS(msg, path);
   EXPECT_CONTAINS(msg, "truncated");
   EXPECT_CONTAINS(msg, "got 1234 bytes");
@@ -157,7 +157,7 @@ TEST(IdxTest, TruncatedGzippedDataSaysSo) {
   TempDir tmp;
   const std::string path = tmp.file("images.gz");
   write_gzip(path, idx_bytes(0x08, {10, 28, 28}, 7000));
-  const std::string msg = error_of([&] { cvae::data::read_idx(path); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(path); });
   EXPECT_CONTAINS(msg, "got 7000 bytes after gzip decompression");
   EXPECT_CONTAINS(msg, "expected 7840");
 }
@@ -166,7 +166,7 @@ TEST(IdxTest, TruncatedHeader) {
   TempDir tmp;
   const std::string path = tmp.file("short");
   write_bytes(path, idx_bytes(0x08, {10, 28, 28}, 0).substr(0, 9));
-  const std::string msg = error_of([&] { cvae::data::read_idx(path); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(path); });
   EXPECT_CONTAINS(msg, "truncated IDX header");
   EXPECT_CONTAINS(msg, "got 9 bytes");
   EXPECT_CONTAINS(msg, "expected 16");
@@ -176,7 +176,7 @@ TEST(IdxTest, TrailingBytes) {
   TempDir tmp;
   const std::string path = tmp.file("labels");
   write_bytes(path, idx_bytes(0x08, {100}, 105));
-  const std::string msg = error_of([&] { cvae::data::read_idx(path); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(path); });
   EXPECT_CONTAINS(msg, path);
   EXPECT_CONTAINS(msg, "5 trailing bytes");
   EXPECT_CONTAINS(msg, "got 105");
@@ -187,17 +187,17 @@ TEST(IdxTest, WrongNumberOfDims) {
   TempDir tmp;
   const std::string zero = tmp.file("zero");
   write_bytes(zero, idx_bytes(0x08, {}, 1));
-  EXPECT_CONTAINS(error_of([&] { cvae::data::read_idx(zero); }), "got 0 dims vs expected 1 to 4");
+  EXPECT_CONTAINS(error_of([&] { cvae::io::read_idx(zero); }), "got 0 dims vs expected 1 to 4");
   const std::string five = tmp.file("five");
   write_bytes(five, idx_bytes(0x08, {1, 1, 1, 1, 1}, 1));
-  EXPECT_CONTAINS(error_of([&] { cvae::data::read_idx(five); }), "got 5 dims vs expected 1 to 4");
+  EXPECT_CONTAINS(error_of([&] { cvae::io::read_idx(five); }), "got 5 dims vs expected 1 to 4");
 }
 
 TEST(IdxTest, ZeroItemsRejected) {
   TempDir tmp;
   const std::string path = tmp.file("none");
   write_bytes(path, idx_bytes(0x08, {0, 28, 28}, 0));
-  const std::string msg = error_of([&] { cvae::data::read_idx(path); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(path); });
   EXPECT_CONTAINS(msg, path);
   EXPECT_CONTAINS(msg, "dimension 0 is 0");
 }
@@ -206,11 +206,11 @@ TEST(IdxTest, NegativeAndHugeDims) {
   TempDir tmp;
   const std::string neg = tmp.file("neg");
   write_bytes(neg, idx_bytes(0x08, {0xFFFFFFFFu, 2}, 4));
-  EXPECT_CONTAINS(error_of([&] { cvae::data::read_idx(neg); }), "is negative (-1)");
+  EXPECT_CONTAINS(error_of([&] { cvae::io::read_idx(neg); }), "is negative (-1)");
   // 4 dims of 2^31-1 overflow 64 bits; must be a clean truncation error, not a crash.
   const std::string huge = tmp.file("huge");
   write_bytes(huge, idx_bytes(0x08, {0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF, 0x7FFFFFFF}, 4));
-  const std::string msg = error_of([&] { cvae::data::read_idx(huge); });
+  const std::string msg = error_of([&] { cvae::io::read_idx(huge); });
   EXPECT_CONTAINS(msg, "truncated");
   EXPECT_CONTAINS(msg, "got 4 bytes");
 }
@@ -219,20 +219,20 @@ TEST(IdxTest, EmptyAndMissingFiles) {
   TempDir tmp;
   const std::string empty = tmp.file("empty");
   write_bytes(empty, "");
-  std::string msg = error_of([&] { cvae::data::read_idx(empty); });
+  std::string msg = error_of([&] { cvae::io::read_idx(empty); });
   EXPECT_CONTAINS(msg, empty);
   EXPECT_CONTAINS(msg, "empty file");
   EXPECT_CONTAINS(msg, "got 0 bytes");
 
   const std::string missing = tmp.file("missing");
-  msg = error_of([&] { cvae::data::read_idx(missing); });
+  msg = error_of([&] { cvae::io::read_idx(missing); });
   EXPECT_CONTAINS(msg, missing);
 }
 
 TEST(IdxTest, GzipCorruptOrTruncated) {
   TempDir tmp;
   const IdxArray a = sample_array({20, 28, 28});
-  cvae::data::write_idx(tmp.file("raw"), a);
+  cvae::io::write_idx(tmp.file("raw"), a);
   write_gzip(tmp.file("good.gz"), cvae::core::read_file(tmp.file("raw")));
   const std::string gz = cvae::core::read_file(tmp.file("good.gz"));
   ASSERT_GT(gz.size(), 40u);
@@ -240,7 +240,7 @@ TEST(IdxTest, GzipCorruptOrTruncated) {
   // Cut in half: the deflate stream ends early.
   const std::string cut = tmp.file("cut.gz");
   write_bytes(cut, gz.substr(0, gz.size() / 2));
-  std::string msg = error_of([&] { cvae::data::read_idx(cut); });
+  std::string msg = error_of([&] { cvae::io::read_idx(cut); });
   EXPECT_CONTAINS(msg, cut);
   EXPECT_CONTAINS(msg, "truncated gzip");
 
@@ -249,7 +249,7 @@ TEST(IdxTest, GzipCorruptOrTruncated) {
   bad_crc[bad_crc.size() - 8] = static_cast<char>(bad_crc[bad_crc.size() - 8] ^ 0x5a);
   const std::string crc = tmp.file("crc.gz");
   write_bytes(crc, bad_crc);
-  msg = error_of([&] { cvae::data::read_idx(crc); });
+  msg = error_of([&] { cvae::io::read_idx(crc); });
   EXPECT_CONTAINS(msg, crc);
   EXPECT_CONTAINS(msg, "corrupt gzip");
 
@@ -258,20 +258,20 @@ TEST(IdxTest, GzipCorruptOrTruncated) {
   for (size_t i = 12; i < garbled.size() - 10; i += 3) garbled[i] = static_cast<char>(0xff);
   const std::string mid = tmp.file("garbled.gz");
   write_bytes(mid, garbled);
-  msg = error_of([&] { cvae::data::read_idx(mid); });
+  msg = error_of([&] { cvae::io::read_idx(mid); });
   EXPECT_CONTAINS(msg, mid);
   EXPECT_CONTAINS(msg, "gzip");
 
   // Junk after the end of the stream.
   const std::string tail = tmp.file("tail.gz");
   write_bytes(tail, gz + "junk");
-  msg = error_of([&] { cvae::data::read_idx(tail); });
+  msg = error_of([&] { cvae::io::read_idx(tail); });
   EXPECT_CONTAINS(msg, "4 unexpected bytes after the end of the gzip stream");
 
   // Just the magic bytes.
   const std::string magic = tmp.file("magic.gz");
   write_bytes(magic, std::string("\x1f\x8b", 2));
-  msg = error_of([&] { cvae::data::read_idx(magic); });
+  msg = error_of([&] { cvae::io::read_idx(magic); });
   EXPECT_CONTAINS(msg, "gzip");
 }
 
@@ -280,22 +280,22 @@ TEST(IdxTest, WriteRejectsInconsistentArray) {
   IdxArray a = sample_array({2, 3});
   a.data.pop_back();
   const std::string path = tmp.file("bad");
-  const std::string msg = error_of([&] { cvae::data::write_idx(path, a); });
+  const std::string msg = error_of([&] { cvae::io::write_idx(path, a); });
   EXPECT_CONTAINS(msg, path);
   EXPECT_CONTAINS(msg, "need 6 bytes vs got 5");
   EXPECT_FALSE(fs::exists(path));
 
   IdxArray no_dims;
-  EXPECT_THROW(cvae::data::write_idx(path, no_dims), cvae::DataError);
+  EXPECT_THROW(cvae::io::write_idx(path, no_dims), cvae::DataError);
   IdxArray zero_dim;
   zero_dim.dims = {0};
-  EXPECT_THROW(cvae::data::write_idx(path, zero_dim), cvae::DataError);
+  EXPECT_THROW(cvae::io::write_idx(path, zero_dim), cvae::DataError);
 }
 
 TEST(IdxTest, WriteToMissingFolderIsIoError) {
   TempDir tmp;
   const IdxArray a = sample_array({4});
-  EXPECT_THROW(cvae::data::write_idx(tmp.file("no/such/dir/x"), a), cvae::IoError);
+  EXPECT_THROW(cvae::io::write_idx(tmp.file("no/such/dir/x"), a), cvae::IoError);
 }
 
 TEST(IdxTest, PairReadsImagesAndLabels) {
@@ -304,9 +304,9 @@ TEST(IdxTest, PairReadsImagesAndLabels) {
   IdxArray labels;
   labels.dims = {6};
   labels.data = {0, 1, 2, 3, 4, 9};
-  cvae::data::write_idx(tmp.file("img"), images);
-  cvae::data::write_idx(tmp.file("lbl"), labels);
-  const auto s = cvae::data::read_idx_pair(tmp.file("img"), tmp.file("lbl"));
+  cvae::io::write_idx(tmp.file("img"), images);
+  cvae::io::write_idx(tmp.file("lbl"), labels);
+  const auto s = cvae::io::read_idx_pair(tmp.file("img"), tmp.file("lbl"));
   EXPECT_EQ(s.n, 6);
   EXPECT_EQ(s.height, 3);
   EXPECT_EQ(s.width, 2);
@@ -318,9 +318,9 @@ TEST(IdxTest, PairCountMismatchNamesBothFiles) {
   TempDir tmp;
   const std::string img = tmp.file("train-images-idx3-ubyte");
   const std::string lbl = tmp.file("train-labels-idx1-ubyte");
-  cvae::data::write_idx(img, sample_array({100, 2, 2}));
-  cvae::data::write_idx(lbl, sample_array({99}));
-  const std::string msg = error_of([&] { cvae::data::read_idx_pair(img, lbl); });
+  cvae::io::write_idx(img, sample_array({100, 2, 2}));
+  cvae::io::write_idx(lbl, sample_array({99}));
+  const std::string msg = error_of([&] { cvae::io::read_idx_pair(img, lbl); });
   EXPECT_CONTAINS(msg, img);
   EXPECT_CONTAINS(msg, lbl);
   EXPECT_CONTAINS(msg, "100 images");
@@ -329,16 +329,16 @@ TEST(IdxTest, PairCountMismatchNamesBothFiles) {
 
 TEST(IdxTest, PairChecksDims) {
   TempDir tmp;
-  cvae::data::write_idx(tmp.file("flat"), sample_array({10, 784}));
-  cvae::data::write_idx(tmp.file("img"), sample_array({10, 28, 28}));
-  cvae::data::write_idx(tmp.file("lbl"), sample_array({10}));
-  cvae::data::write_idx(tmp.file("lbl2"), sample_array({10, 1}));
+  cvae::io::write_idx(tmp.file("flat"), sample_array({10, 784}));
+  cvae::io::write_idx(tmp.file("img"), sample_array({10, 28, 28}));
+  cvae::io::write_idx(tmp.file("lbl"), sample_array({10}));
+  cvae::io::write_idx(tmp.file("lbl2"), sample_array({10, 1}));
 
-  std::string msg = error_of([&] { cvae::data::read_idx_pair(tmp.file("flat"), tmp.file("lbl")); });
+  std::string msg = error_of([&] { cvae::io::read_idx_pair(tmp.file("flat"), tmp.file("lbl")); });
   EXPECT_CONTAINS(msg, tmp.file("flat"));
   EXPECT_CONTAINS(msg, "got 2 dims (10 x 784) vs expected 3");
 
-  msg = error_of([&] { cvae::data::read_idx_pair(tmp.file("img"), tmp.file("lbl2")); });
+  msg = error_of([&] { cvae::io::read_idx_pair(tmp.file("img"), tmp.file("lbl2")); });
   EXPECT_CONTAINS(msg, tmp.file("lbl2"));
   EXPECT_CONTAINS(msg, "got 2 dims (10 x 1) vs expected 1");
 }
@@ -346,12 +346,12 @@ TEST(IdxTest, PairChecksDims) {
 TEST(IdxTest, FindIdxFile) {
   TempDir tmp;
   const std::string stem = "t10k-images-idx3-ubyte";
-  std::string msg = error_of([&] { cvae::data::find_idx_file(tmp.str(), stem); });
+  std::string msg = error_of([&] { cvae::io::find_idx_file(tmp.str(), stem); });
   EXPECT_CONTAINS(msg, tmp.file(stem) + "'");
   EXPECT_CONTAINS(msg, tmp.file(stem + ".gz"));
 
   write_bytes(tmp.file(stem + ".gz"), "x");
-  EXPECT_EQ(cvae::data::find_idx_file(tmp.str(), stem), tmp.file(stem + ".gz"));
+  EXPECT_EQ(cvae::io::find_idx_file(tmp.str(), stem), tmp.file(stem + ".gz"));
   write_bytes(tmp.file(stem), "x");
-  EXPECT_EQ(cvae::data::find_idx_file(tmp.str(), stem), tmp.file(stem));  // raw preferred
+  EXPECT_EQ(cvae::io::find_idx_file(tmp.str(), stem), tmp.file(stem));  // raw preferred
 }

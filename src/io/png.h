@@ -6,7 +6,7 @@
 #include <utility>
 #include <vector>
 
-namespace cvae::data {
+namespace cvae::io {
 
 struct Image {
   int64_t height = 0, width = 0, channels = 0;
@@ -38,4 +38,4 @@ void write_png(const std::string& path, const Image& img);
 // DataError naming the file and stb's reason when it cannot.
 Image read_png(const std::string& path);
 
-}  // namespace cvae::data
+}  // namespace cvae::io

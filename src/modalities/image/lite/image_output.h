@@ -11,7 +11,7 @@
 #include "core/sampling.h"
 #include "cvae/api.h"
 #include "cvae/config.h"
-#include "data/labels.h"
+#include "io/labels.h"
 
 namespace cvae::modalities::image {
 
@@ -28,12 +28,12 @@ inline constexpr core::SamplingDefaults kSamplingDefaults{true, kImageLatentTemp
 bool is_image_model(const ModelConfig& cfg);
 
 // Writes n samples per row of `rows`, label-major, as bytes of shape
-// example_shape (C x H x W) each: format "png" (a grid, data::sample_grid_shape)
-// to out, or "idx" (PREFIX-images/labels-idx, data::idx_prefix(out)). out ""
+// example_shape (C x H x W) each: format "png" (a grid, io::sample_grid_shape)
+// to out, or "idx" (PREFIX-images/labels-idx, io::idx_prefix(out)). out ""
 // means samples.png. Returns the files written.
 std::vector<std::string> write_image_samples(std::string out, const std::string& format,
                                              std::vector<uint8_t> bytes,
                                              const std::vector<int64_t>& example_shape,
-                                             const data::LabelRows& rows, int64_t n);
+                                             const io::LabelRows& rows, int64_t n);
 
 }  // namespace cvae::modalities::image

@@ -8,9 +8,9 @@
 #include <vector>
 
 #include "cvae/api.h"
-#include "data/labels.h"
+#include "io/labels.h"
 
-namespace cvae::serve {
+namespace cvae::lite {
 
 // -n within 1..100000 and a --format given (ConfigError); which formats fit is
 // the model's modality's to say (Modality::Defaults::formats).
@@ -21,4 +21,4 @@ void check_sample_count(int64_t labels, int64_t n);
 // "wrote FILES (COUNT samples: n for each of M label(s): NAMES)"
 std::string generate_summary(const GenerateResult& r, int64_t n);
 
-}  // namespace cvae::serve
+}  // namespace cvae::lite

@@ -1,4 +1,4 @@
-#include "data/idx.h"
+#include "io/idx.h"
 
 #include <zlib.h>
 
@@ -12,7 +12,7 @@
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
 
-namespace cvae::data {
+namespace cvae::io {
 namespace {
 
 constexpr uint8_t kTypeUnsignedByte = 0x08;
@@ -312,4 +312,4 @@ std::string idx_prefix(std::string out) {
   return out;
 }
 
-}  // namespace cvae::data
+}  // namespace cvae::io

@@ -1,4 +1,4 @@
-#include "data/png.h"
+#include "io/png.h"
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_write.h>
@@ -13,7 +13,7 @@
 #include "core/atomic_file.h"
 #include "cvae/errors.h"
 
-namespace cvae::data {
+namespace cvae::io {
 namespace {
 
 // Largest grid side in pixels; PNG allows more but nothing we make comes close.
@@ -141,4 +141,4 @@ Image read_png(const std::string& path) {
   return img;
 }
 
-}  // namespace cvae::data
+}  // namespace cvae::io

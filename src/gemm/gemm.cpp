@@ -1,4 +1,4 @@
-#include "train/gemm.h"
+#include "gemm/gemm.h"
 
 #include <stdexcept>
 #include <string>

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-namespace cvae::data {
+namespace cvae::io {
 
 struct IdxArray {
   std::vector<int64_t> dims;  // 1 to 4 sizes, each > 0
@@ -52,4 +52,4 @@ ImageLabelSet read_idx_pair(const std::string& images_path, const std::string& l
 // both tried paths when neither does.
 std::string find_idx_file(const std::string& dir, const std::string& stem);
 
-}  // namespace cvae::data
+}  // namespace cvae::io

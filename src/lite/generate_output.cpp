@@ -1,11 +1,11 @@
-#include "serve/generate_output.h"
+#include "lite/generate_output.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "cvae/errors.h"
 
-namespace cvae::serve {
+namespace cvae::lite {
 
 void check_generate_request(const GenerateRequest& req) {
   if (req.n < 1 || req.n > 100000) {
@@ -29,4 +29,4 @@ std::string generate_summary(const GenerateResult& r, int64_t n) {
                      fmt::join(r.labels, " "));
 }
 
-}  // namespace cvae::serve
+}  // namespace cvae::lite

@@ -1,4 +1,4 @@
-#include "data/labels.h"
+#include "io/labels.h"
 
 #include <algorithm>
 
@@ -7,7 +7,7 @@
 
 #include "cvae/errors.h"
 
-namespace cvae::data {
+namespace cvae::io {
 
 namespace {
 
@@ -144,4 +144,4 @@ size_t first_invalid_utf8(std::string_view s) {
 
 bool is_valid_utf8(const std::string& s) { return first_invalid_utf8(s) == std::string_view::npos; }
 
-}  // namespace cvae::data
+}  // namespace cvae::io

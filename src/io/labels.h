@@ -9,7 +9,7 @@
 
 #include "cvae/config.h"
 
-namespace cvae::data {
+namespace cvae::io {
 
 // One row per requested label: the index of its value in each condition.
 using LabelRows = std::vector<std::vector<int64_t>>;
@@ -32,4 +32,4 @@ bool is_valid_utf8(const std::string& s);
 // The index of the first byte of s that is not part of valid UTF-8, or npos.
 size_t first_invalid_utf8(std::string_view s);
 
-}  // namespace cvae::data
+}  // namespace cvae::io

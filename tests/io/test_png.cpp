@@ -9,12 +9,12 @@
 #include <vector>
 
 #include "cvae/errors.h"
-#include "data/png.h"
+#include "io/png.h"
 #include "support/expect_error.h"
 #include "support/tiny_data.h"
 
 namespace fs = std::filesystem;
-using cvae::data::Image;
+using cvae::io::Image;
 
 namespace {
 
@@ -78,7 +78,7 @@ void check_layout(const Image& g, int64_t n, int64_t c, int64_t h, int64_t w, in
 
 TEST(PngTest, GridGeometryAndTilePlacementGray) {
   const int64_t n = 5, c = 1, h = 3, w = 4, rows = 2, cols = 3, pad = 2;
-  const Image g = cvae::data::make_grid(make_images(n, c, h, w), n, c, h, w, rows, cols, pad, 128);
+  const Image g = cvae::io::make_grid(make_images(n, c, h, w), n, c, h, w, rows, cols, pad, 128);
   EXPECT_EQ(g.height, 12);  // 2*3 + 3*2
   EXPECT_EQ(g.width, 20);   // 3*4 + 4*2
   check_layout(g, n, c, h, w, rows, cols, pad, 128);
@@ -90,11 +90,11 @@ TEST(PngTest, GridGeometryAndTilePlacementGray) {
 
 TEST(PngTest, WrittenGridReadsBackIdentically) {
   const int64_t n = 7, c = 1, h = 5, w = 6, rows = 3, cols = 3, pad = 1;
-  const Image g = cvae::data::make_grid(make_images(n, c, h, w), n, c, h, w, rows, cols, pad, 0);
+  const Image g = cvae::io::make_grid(make_images(n, c, h, w), n, c, h, w, rows, cols, pad, 0);
   TempDir tmp;
   const std::string path = tmp.file("grid.png");
-  cvae::data::write_png(path, g);
-  const Image back = cvae::data::read_png(path);
+  cvae::io::write_png(path, g);
+  const Image back = cvae::io::read_png(path);
   EXPECT_EQ(back.height, g.height);
   EXPECT_EQ(back.width, g.width);
   EXPECT_EQ(back.channels, 1);
@@ -104,7 +104,7 @@ TEST(PngTest, WrittenGridReadsBackIdentically) {
 
 TEST(PngTest, RgbGridIsInterleavedAndReadsBack) {
   const int64_t n = 4, c = 3, h = 2, w = 3, rows = 2, cols = 2, pad = 3;
-  const Image g = cvae::data::make_grid(make_images(n, c, h, w), n, c, h, w, rows, cols, pad, 255);
+  const Image g = cvae::io::make_grid(make_images(n, c, h, w), n, c, h, w, rows, cols, pad, 255);
   check_layout(g, n, c, h, w, rows, cols, pad, 255);
   // Image 0's first pixel: planar channels become the interleaved triple at (pad, pad).
   EXPECT_EQ(pixel_at(g, 3, 3, 0), tile_value(0, 0, 0, 0));
@@ -112,14 +112,14 @@ TEST(PngTest, RgbGridIsInterleavedAndReadsBack) {
   EXPECT_EQ(pixel_at(g, 3, 3, 2), tile_value(0, 2, 0, 0));
 
   TempDir tmp;
-  cvae::data::write_png(tmp.file("rgb.png"), g);
-  const Image back = cvae::data::read_png(tmp.file("rgb.png"));
+  cvae::io::write_png(tmp.file("rgb.png"), g);
+  const Image back = cvae::io::read_png(tmp.file("rgb.png"));
   EXPECT_EQ(back.channels, 3);
   check_layout(back, n, c, h, w, rows, cols, pad, 255);
 }
 
 TEST(PngTest, NoPadding) {
-  const Image g = cvae::data::make_grid(make_images(4, 1, 2, 2), 4, 1, 2, 2, 1, 4, 0);
+  const Image g = cvae::io::make_grid(make_images(4, 1, 2, 2), 4, 1, 2, 2, 1, 4, 0);
   EXPECT_EQ(g.height, 2);
   EXPECT_EQ(g.width, 8);
   check_layout(g, 4, 1, 2, 2, 1, 4, 0, 128);
@@ -127,19 +127,19 @@ TEST(PngTest, NoPadding) {
 
 TEST(PngTest, TooFewTilesIsAnError) {
   const std::string msg = error_of<cvae::ConfigError>(
-      [] { cvae::data::make_grid(make_images(5, 1, 2, 2), 5, 1, 2, 2, 2, 2); });
+      [] { cvae::io::make_grid(make_images(5, 1, 2, 2), 5, 1, 2, 2, 2, 2); });
   EXPECT_CONTAINS(msg, "2 rows x 2 cols = 4 tiles vs 5 images");
 }
 
 TEST(PngTest, BadGridArguments) {
   std::string msg = error_of<cvae::ConfigError>(
-      [] { cvae::data::make_grid(make_images(2, 1, 2, 2), 3, 1, 2, 2, 2, 2); });
+      [] { cvae::io::make_grid(make_images(2, 1, 2, 2), 3, 1, 2, 2, 2, 2); });
   EXPECT_CONTAINS(msg, "got 8 bytes vs expected 12");
-  EXPECT_THROW(cvae::data::make_grid({}, 0, 1, 0, 2, 1, 1), cvae::ConfigError);
-  EXPECT_THROW(cvae::data::make_grid({}, 0, 5, 2, 2, 1, 1), cvae::ConfigError);
-  EXPECT_THROW(cvae::data::make_grid({}, 0, 1, 2, 2, 1, 1, -1), cvae::ConfigError);
+  EXPECT_THROW(cvae::io::make_grid({}, 0, 1, 0, 2, 1, 1), cvae::ConfigError);
+  EXPECT_THROW(cvae::io::make_grid({}, 0, 5, 2, 2, 1, 1), cvae::ConfigError);
+  EXPECT_THROW(cvae::io::make_grid({}, 0, 1, 2, 2, 1, 1, -1), cvae::ConfigError);
   // Zero images is allowed: an all-pad grid.
-  const Image empty = cvae::data::make_grid({}, 0, 1, 2, 2, 1, 1, 1, 7);
+  const Image empty = cvae::io::make_grid({}, 0, 1, 2, 2, 1, 1, 1, 7);
   EXPECT_EQ(empty.pixels, std::vector<uint8_t>(16, 7));
 }
 
@@ -151,11 +151,11 @@ TEST(PngTest, WriteErrors) {
   img.channels = 1;
   img.pixels = {1, 2, 3};
   EXPECT_CONTAINS(
-      error_of<cvae::ConfigError>([&] { cvae::data::write_png(tmp.file("a.png"), img); }),
+      error_of<cvae::ConfigError>([&] { cvae::io::write_png(tmp.file("a.png"), img); }),
       "got 3 pixel bytes vs expected 4");
   img.pixels.push_back(4);
   const std::string nowhere = tmp.file("missing/dir/a.png");
-  EXPECT_CONTAINS(error_of<cvae::IoError>([&] { cvae::data::write_png(nowhere, img); }), nowhere);
+  EXPECT_CONTAINS(error_of<cvae::IoError>([&] { cvae::io::write_png(nowhere, img); }), nowhere);
 }
 
 TEST(PngTest, ReadErrorsNameTheFile) {
@@ -165,8 +165,8 @@ TEST(PngTest, ReadErrorsNameTheFile) {
     std::ofstream out(path, std::ios::binary);
     out << "definitely not a png";
   }
-  const std::string msg = error_of<cvae::DataError>([&] { cvae::data::read_png(path); });
+  const std::string msg = error_of<cvae::DataError>([&] { cvae::io::read_png(path); });
   EXPECT_CONTAINS(msg, path);
-  EXPECT_CONTAINS(error_of<cvae::DataError>([&] { cvae::data::read_png(tmp.file("none.png")); }),
+  EXPECT_CONTAINS(error_of<cvae::DataError>([&] { cvae::io::read_png(tmp.file("none.png")); }),
                   tmp.file("none.png"));
 }
