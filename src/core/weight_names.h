@@ -2,7 +2,7 @@
 // parameters, and the prior network's width, as the model registers them
 // (models/mlp.cpp, models/cvae_model.cpp), the fused training step reads them
 // (train/fused_mlp.cpp) and the torch-free sampler finds them in the model file
-// (modalities/image/lite/mlp_sampler.cpp). A rename here renames them
+// (lite/mlp_sampler.cpp). A rename here renames them
 // everywhere; tests/models/test_weight_names.cpp checks the model against it.
 // Torch-free.
 #pragma once

@@ -118,11 +118,11 @@ torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
 
 torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
                            const std::vector<std::string>& requested) {
-  return label_rows_tensor(parse_label_rows(conditions, requested),
+  return label_rows_tensor(io::parse_label_rows(conditions, requested),
                            static_cast<int64_t>(conditions.size()));
 }
 
-torch::Tensor label_rows_tensor(const LabelRows& rows, int64_t k) {
+torch::Tensor label_rows_tensor(const io::LabelRows& rows, int64_t k) {
   auto out = torch::empty({static_cast<int64_t>(rows.size()), k}, torch::kInt64);
   auto acc = out.accessor<int64_t, 2>();
   for (size_t i = 0; i < rows.size(); ++i) {
@@ -134,7 +134,7 @@ torch::Tensor label_rows_tensor(const LabelRows& rows, int64_t k) {
 
 std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row) {
   auto r = row.to(torch::kInt64).contiguous();
-  return label_row_name(
+  return io::label_row_name(
       conditions, std::vector<int64_t>(r.data_ptr<int64_t>(), r.data_ptr<int64_t>() + r.numel()));
 }
 

@@ -49,13 +49,13 @@ void check_compatible(Dataset& d, const std::vector<int64_t>& shape,
 torch::Tensor encode_conditions(const std::vector<ConditionSpec>& conditions,
                                 const torch::Tensor& y);
 
-// parse_label_rows (data/labels.h) as a (M, K) int64 tensor.
+// io::parse_label_rows (io/labels.h) as a (M, K) int64 tensor.
 torch::Tensor parse_labels(const std::vector<ConditionSpec>& conditions,
                            const std::vector<std::string>& requested);
 // Label rows of K indices each -> (M, K) int64.
-torch::Tensor label_rows_tensor(const LabelRows& rows, int64_t k);
+torch::Tensor label_rows_tensor(const io::LabelRows& rows, int64_t k);
 
-// label_row_name (data/labels.h) of one label-index row (K,).
+// io::label_row_name (io/labels.h) of one label-index row (K,).
 std::string label_name(const std::vector<ConditionSpec>& conditions, const torch::Tensor& row);
 // label_name of each row of rows (M, K).
 std::vector<std::string> label_names(const std::vector<ConditionSpec>& conditions,

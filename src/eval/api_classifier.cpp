@@ -12,11 +12,11 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "data/torch_threads.h"
 #include "eval/classifier.h"
 #include "modalities/modality.h"
 #include "models/judging.h"
 #include "models/model_file.h"
-#include "data/torch_threads.h"
 
 namespace cvae {
 namespace {

@@ -11,12 +11,12 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "data/torch_threads.h"
 #include "eval/classifier.h"
 #include "eval/metrics.h"
 #include "modalities/modality.h"
 #include "models/model_file.h"
 #include "models/sampling.h"
-#include "data/torch_threads.h"
 
 namespace cvae {
 

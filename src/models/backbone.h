@@ -9,7 +9,8 @@
 //    fit, and the network a classifier of its examples starts with.
 //
 // Modalities register both (src/modalities/registry.cpp lists the built-in
-// ones); the first lookup registers them.
+// ones; modalities::register_builtins, which every public API function calls
+// first, registers them: this layer does not link the modalities).
 //
 // Shape legend: B batch, S... per-example shape, D = prod(S) features,
 // C condition width, Z latent size, P likelihood parameters per feature.

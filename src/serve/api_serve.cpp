@@ -15,12 +15,12 @@
 #include "cvae/errors.h"
 #include "cvae/version.h"
 #include "data/dataset.h"
+#include "data/torch_threads.h"
+#include "lite/generate_output.h"
 #include "modalities/modality.h"
 #include "models/backbone.h"
 #include "models/model_file.h"
 #include "models/sampling.h"
-#include "lite/generate_output.h"
-#include "data/torch_threads.h"
 
 namespace fs = std::filesystem;
 

@@ -6,10 +6,10 @@
 #include "core/runtime.h"
 #include "cvae/api.h"
 #include "cvae/errors.h"
+#include "data/torch_threads.h"
 #include "modalities/modality.h"
 #include "models/latent_density.h"
 #include "models/model_file.h"
-#include "data/torch_threads.h"
 
 namespace cvae {
 namespace training {

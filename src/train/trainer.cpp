@@ -23,6 +23,7 @@
 #include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
+#include "data/torch_threads.h"
 #include "modalities/modality.h"
 #include "models/cvae_model.h"
 #include "models/latent_density.h"
@@ -31,7 +32,6 @@
 #include "train/fused_mlp.h"
 #include "train/kl_schedule.h"
 #include "train/latent_fit.h"
-#include "data/torch_threads.h"
 
 namespace fs = std::filesystem;
 

@@ -1,18 +1,18 @@
-// Datasets: label names from labels.txt and data, name checks, mapping a split's
-// labels onto a model's, and the validation split.
+// data/dataset.cpp: label names from the data or labels.txt, UTF-8 folder names,
+// label mapping between splits, the seeded validation split, condition
+// encoding and label parsing, and the stratified labelled subset.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <filesystem>
 #include <fstream>
 
-#include "core/runtime.h"
+#include "cvae/api.h"
 #include "cvae/errors.h"
 #include "data/dataset.h"
 #include "io/png.h"
 #include "modalities/modality.h"
 #include "support/tiny_data.h"
-#include "data/torch_threads.h"
 
 namespace fs = std::filesystem;
 
@@ -104,11 +104,45 @@ TEST(DatasetTest, ValidationSplitIsSeededAndDisjoint) {
   EXPECT_THROW(data::split_validation(d, 1.0, 3), ConfigError);
 }
 
-TEST(Runtime, ThreadCountIsValidated) {
-  EXPECT_THROW(data::set_threads(-1), ConfigError);
-  EXPECT_THROW(data::set_threads(100000), ConfigError);
-  EXPECT_EQ(data::set_threads(1), 1);
-  EXPECT_EQ(data::set_threads(0), core::available_cores());
+TEST(Conditions, OneHotAndLabelParsing) {
+  std::vector<ConditionSpec> conds = {{"accent", "categorical", {"a", "b"}},
+                                      {"word", "categorical", {"x", "y", "z"}}};
+  auto y = torch::tensor({1, 2}, torch::kInt64).view({1, 2});
+  auto c = data::encode_conditions(conds, y);
+  ASSERT_EQ(c.sizes(), (std::vector<int64_t>{1, 5}));
+  EXPECT_TRUE(torch::equal(c, torch::tensor({{0.f, 1.f, 0.f, 0.f, 1.f}})));
+  auto rows = data::parse_labels(conds, {"all"});
+  EXPECT_EQ(rows.size(0), 6);
+  auto one = data::parse_labels(conds, {"word=z+accent=b"});
+  EXPECT_TRUE(torch::equal(one, torch::tensor({{1, 2}}, torch::kInt64)));
+  EXPECT_EQ(data::label_name(conds, one[0]), "accent=b+word=z");
+  try {
+    data::parse_labels(conds, {"accent=q+word=x"});
+    FAIL() << "expected ConfigError";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("expected one of: a, b"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(data::parse_labels(conds, {"accent=a"}), ConfigError);  // word missing
+  std::vector<ConditionSpec> digits = {{"label", "categorical", {"0", "1", "2"}}};
+  EXPECT_TRUE(torch::equal(data::parse_labels(digits, {"2,0"}).view({-1}),
+                           torch::tensor({2, 0}, torch::kInt64)));
+  EXPECT_THROW(data::parse_labels(digits, {"3"}), ConfigError);
+}
+
+TEST(StratifiedSubset, EvenPerLabelSortedAndSeeded) {
+  data::Dataset d;
+  d.x = torch::zeros({30, 1});
+  d.y = (torch::arange(30, torch::kInt64) % 3).view({-1, 1});
+  d.conditions = {{"label", "categorical", {"a", "b", "c"}}};
+  auto idx = data::stratified_subset(d, 7, 1);
+  ASSERT_EQ(idx.size(0), 7);
+  auto counts = torch::bincount(d.y.select(1, 0).index_select(0, idx));
+  EXPECT_EQ(counts.max().item<int64_t>() - counts.min().item<int64_t>(), 1);
+  EXPECT_TRUE(torch::equal(idx, std::get<0>(idx.sort())));
+  EXPECT_TRUE(torch::equal(idx, data::stratified_subset(d, 7, 1)));
+  EXPECT_FALSE(torch::equal(idx, data::stratified_subset(d, 7, 2)));
+  EXPECT_THROW(data::stratified_subset(d, 0, 1), ConfigError);
+  EXPECT_THROW(data::stratified_subset(d, 31, 1), ConfigError);
 }
 
 }  // namespace

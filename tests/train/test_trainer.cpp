@@ -1,8 +1,10 @@
-// Training behaviour: exact resume, the non-finite guard, the best-by-validation
-// model, save/load round trips and targeted samples on class-separable data.
+// train/trainer.cpp: exact resume, the non-finite guard, the best-by-validation
+// model, save/load round trips, targeted samples on class-separable data, and
+// semi-supervised training where only 2 examples per label keep their labels.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <cmath>
 #include <filesystem>
 
 #include "core/atomic_file.h"
@@ -11,6 +13,7 @@
 #include "data/dataset.h"
 #include "modalities/image/image_sampling.h"
 #include "modalities/modality.h"
+#include "models/cvae_model.h"
 #include "models/model_file.h"
 #include "support/tiny_data.h"
 
@@ -216,6 +219,31 @@ TEST_F(TrainerTest, RejectsBadConfigBeforeTouchingTheOutput) {
   r = toy_request(data_ + "/missing", path("keep.cvae"), 1);
   EXPECT_THROW(train(r), DataError);
   EXPECT_EQ(core::read_file(path("keep.cvae")), "previous content");
+}
+
+TEST(SemiSupervised, TwoLabelsPerClassSufficeOnSeparableToyData) {
+  testing::TempDir dir("cvae-ssl");
+  testing::write_toy_idx(dir.file("toy"), 300, 90, 8, 3, 3);
+  TrainRequest r = testing::toy_train_request(dir.file("toy"), dir.file("ssl.cvae"), 6);
+  r.model.prior = "learned";
+  r.train.batch_size = 16;
+  r.train.lr = 0.01;
+  r.train.gmm_components = 3;
+  r.train.labelled = 6;
+  TrainResult tr = train(r);
+  ASSERT_EQ(tr.epochs_done, 6);
+  EXPECT_TRUE(std::isfinite(tr.epochs.back().val_accuracy));
+  EvalRequest e;
+  e.model = r.out;
+  e.data.path = r.data.path;
+  e.iw_samples = 0;
+  e.threads = 1;
+  EvalResult er = evaluate(e);
+  EXPECT_GE(er.classifier_accuracy, 0.9) << "q(y|x) on the 90 test examples";
+  // Too many labelled examples is a clear error.
+  r.train.labelled = 100000;
+  r.out = dir.file("bad.cvae");
+  EXPECT_THROW(train(r), ConfigError);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The weights contract (models/weight_names.h): the MLP model and the learned
+// models/mlp.cpp and the weights contract (core/weight_names.h): the MLP model and the learned
 // prior register exactly the parameters the table names, with the prior's
 // width, so the fused training step and the torch-free sampler, which find
 // them by these names, read the model's weights.
@@ -8,14 +8,14 @@
 #include <set>
 #include <string>
 
-#include "models/cvae_model.h"
 #include "core/weight_names.h"
+#include "models/cvae_model.h"
 #include "support/tiny_data.h"
 
 namespace cvae {
 namespace {
 
-namespace w = models::weights;
+namespace w = weights;
 
 std::set<std::string> names_of(models::CVAEImpl& m) {
   std::set<std::string> names;
