@@ -13,7 +13,7 @@
 #include "cvae/errors.h"
 #include "io/idx.h"
 #include "support/expect_error.h"
-#include "support/tiny_data.h"
+#include "support/lite/temp_dir.h"
 
 namespace fs = std::filesystem;
 using cvae::io::IdxArray;

@@ -11,7 +11,7 @@
 #include "cvae/errors.h"
 #include "io/png.h"
 #include "support/expect_error.h"
-#include "support/tiny_data.h"
+#include "support/lite/temp_dir.h"
 
 namespace fs = std::filesystem;
 using cvae::io::Image;
@@ -150,9 +150,8 @@ TEST(PngTest, WriteErrors) {
   img.width = 2;
   img.channels = 1;
   img.pixels = {1, 2, 3};
-  EXPECT_CONTAINS(
-      error_of<cvae::ConfigError>([&] { cvae::io::write_png(tmp.file("a.png"), img); }),
-      "got 3 pixel bytes vs expected 4");
+  EXPECT_CONTAINS(error_of<cvae::ConfigError>([&] { cvae::io::write_png(tmp.file("a.png"), img); }),
+                  "got 3 pixel bytes vs expected 4");
   img.pixels.push_back(4);
   const std::string nowhere = tmp.file("missing/dir/a.png");
   EXPECT_CONTAINS(error_of<cvae::IoError>([&] { cvae::io::write_png(nowhere, img); }), nowhere);

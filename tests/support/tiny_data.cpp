@@ -31,16 +31,6 @@ namespace fs = std::filesystem;
 namespace cvae::testing {
 namespace {
 
-std::string sanitize(const std::string& tag) {
-  std::string s;
-  for (char ch : tag) {
-    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-                    (ch >= '0' && ch <= '9') || ch == '-' || ch == '_';
-    s.push_back(ok ? ch : '_');
-  }
-  return s.empty() ? std::string("t") : s;
-}
-
 // Uniform integer in [lo, hi] from a 64-bit engine, the same on every platform.
 int64_t uniform(std::mt19937_64& rng, int64_t lo, int64_t hi) {
   const uint64_t span = static_cast<uint64_t>(hi - lo) + 1;
@@ -193,33 +183,6 @@ RunResult run(const std::vector<std::string>& args, int timeout_s, int64_t max_f
 }
 
 }  // namespace
-
-std::string make_temp_dir(const std::string& tag) {
-  static std::atomic<uint64_t> counter{0};
-  const fs::path base = fs::temp_directory_path();
-  std::random_device rd;
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const fs::path p = base / (sanitize(tag) + "-" + std::to_string(::getpid()) + "-" +
-                               std::to_string(counter.fetch_add(1)) + "-" + std::to_string(rd()));
-    if (::mkdir(p.c_str(), 0755) == 0) return p.string();
-    if (errno != EEXIST) {
-      throw std::runtime_error("cannot create temporary directory '" + p.string() +
-                               "': " + std::strerror(errno));
-    }
-  }
-  throw std::runtime_error("cannot create a unique temporary directory for " + tag);
-}
-
-TempDir::TempDir(const std::string& tag) : path_(make_temp_dir(tag)) {}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  fs::remove_all(path_, ec);
-}
-
-std::string TempDir::file(const std::string& name) const {
-  return (fs::path(path_) / name).string();
-}
 
 bool toy_pixel_lit(int64_t row, int64_t size, int classes, int k) {
   return row * classes / size == k;
