@@ -2,15 +2,18 @@
 // CheckpointError rather than a crash or a silent wrong answer.
 #include <gtest/gtest.h>
 
-#include <sys/resource.h>
-#include <unistd.h>
+#include <zlib.h>
 
-#include <csignal>
-#include <filesystem>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "core/atomic_file.h"
 #include "core/container.h"
 #include "cvae/errors.h"
+#include "support/expect_error.h"
+#include "support/lite/temp_dir.h"
 
 namespace cvae::core {
 namespace {
@@ -21,6 +24,24 @@ Container sample_container() {
   c.blobs["weights"] = std::string("\x00\x01\x02\xff", 4);
   c.blobs["resume/optimizer"] = std::string(1000, 'x');
   return c;
+}
+
+// Little-endian n-byte integer.
+std::string le(uint64_t v, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  return out;
+}
+
+// A container built by hand from the layout in container.h.
+std::string hand_made(const std::string& header,
+                      const std::vector<std::pair<std::string, std::string>>& blobs) {
+  std::string b = "CVAEMODL" + le(1, 4) + le(header.size(), 8) + header + le(blobs.size(), 4);
+  for (const auto& [name, content] : blobs)
+    b += le(name.size(), 4) + name + le(content.size(), 8) + content;
+  const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(b.data()),
+                          static_cast<uInt>(b.size()));
+  return b + le(crc, 4) + "CVAE_END";
 }
 
 std::string error_of(const std::string& bytes) {
@@ -73,42 +94,52 @@ TEST(Container, ForeignFilesAndNewerVersionsAreNamed) {
   EXPECT_NE(error_of(good + "x").find("trailing"), std::string::npos) << error_of(good + "x");
 }
 
-TEST(AtomicFile, FailedWriteLeavesPreviousFileAndNoTemporary) {
-  namespace fs = std::filesystem;
-  auto dir = fs::temp_directory_path() / ("cvae_atomic_" + std::to_string(::getpid()));
-  fs::create_directories(dir);
-  const std::string target = (dir / "m.cvae").string();
-  write_file_atomic(target, std::string("old"));
-  // A directory in the place of the rename target: the write succeeds, the rename fails.
-  const std::string blocked = (dir / "sub").string();
-  fs::create_directories(blocked + "/inner");
-  EXPECT_THROW(write_file_atomic(blocked, std::string("new")), IoError);
-  // A missing directory: cannot even create the temporary file.
-  EXPECT_THROW(write_file_atomic((dir / "no/such/dir/m.cvae").string(), std::string("new")),
-               IoError);
-  // A full disk, simulated with a file-size limit (writes past it fail with EFBIG).
-  {
-    struct rlimit old_limit {};
-    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit small = old_limit;
-    small.rlim_cur = 4096;
-    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &small), 0);
-    try {
-      write_file_atomic(target, std::string(1 << 16, 'x'));
-      ADD_FAILURE() << "a write past the file-size limit succeeded";
-    } catch (const IoError& e) {
-      EXPECT_NE(std::string(e.what()).find("previous file is untouched"), std::string::npos)
-          << e.what();
-    }
-    ::setrlimit(RLIMIT_FSIZE, &old_limit);
-    std::signal(SIGXFSZ, old_handler);
-  }
-  EXPECT_EQ(read_file(target), "old");
-  for (const auto& e : fs::directory_iterator(dir)) {
-    EXPECT_EQ(e.path().filename().string().find(".tmp."), std::string::npos) << e.path();
-  }
-  fs::remove_all(dir);
+TEST(Container, FileRoundTripAndFileErrorsNameThePath) {
+  testing::TempDir dir("cvae-container");
+  const std::string path = dir.file("m.cvae");
+  write_container(path, sample_container());
+  EXPECT_EQ(read_file(path), serialize_container(sample_container()));
+  const Container c = read_container(path);
+  EXPECT_EQ(c.header["program"], "cvae");
+  EXPECT_EQ(c.blobs.at("resume/optimizer"), std::string(1000, 'x'));
+
+  // A missing file and a directory are CheckpointErrors (not the reader's DataError).
+  const std::string missing = dir.file("none.cvae");
+  EXPECT_CONTAINS(testing::error_of<CheckpointError>([&] { read_container(missing); }), missing);
+  EXPECT_CONTAINS(testing::error_of<CheckpointError>([&] { read_container(dir.path()); }),
+                  "is a directory");
+  // A damaged file names itself.
+  std::string bytes = read_file(path);
+  bytes[20] = static_cast<char>(bytes[20] ^ 1);
+  write_file_atomic(path, bytes);
+  EXPECT_CONTAINS(testing::error_of<CheckpointError>([&] { read_container(path); }),
+                  "'" + path + "'");
+}
+
+TEST(Container, BytesFollowTheDocumentedLayout) {
+  // The layout of container.h, written out by hand with zlib's CRC-32.
+  const std::string header = R"({"n":3,"program":"cvae"})";  // JSON keys sorted, no spaces
+  const std::string bytes = serialize_container(sample_container());
+  const std::string want = hand_made(
+      header, {{"resume/optimizer", std::string(1000, 'x')}, {"weights", {"\x00\x01\x02\xff", 4}}});
+  EXPECT_EQ(bytes, want);
+}
+
+TEST(Container, EmptyHeaderAndNoBlobs) {
+  const std::string bytes = hand_made("{}", {});
+  EXPECT_EQ(bytes.size(), 38u);  // 8 + 4 + 8 + 2 + 4 + 4 + 8
+  const Container back = parse_container(bytes, "e.cvae");
+  EXPECT_TRUE(back.header.is_object());
+  EXPECT_TRUE(back.header.empty());
+  EXPECT_TRUE(back.blobs.empty());
+  EXPECT_EQ(serialize_container(back), bytes);
+}
+
+TEST(Container, UnparsableHeaderIsNamed) {
+  // Lengths and checksum hold; the header is not JSON.
+  const std::string msg = error_of(hand_made("{not json", {{"weights", "w"}}));
+  EXPECT_CONTAINS(msg, "'m.cvae'");
+  EXPECT_CONTAINS(msg, "unreadable header");
 }
 
 }  // namespace
