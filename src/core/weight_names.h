@@ -3,7 +3,7 @@
 // (models/mlp.cpp, models/cvae_model.cpp), the fused training step reads them
 // (train/fused_mlp.cpp) and the torch-free sampler finds them in the model file
 // (lite/mlp_sampler.cpp). A rename here renames them
-// everywhere; tests/models/test_weight_names.cpp checks the model against it.
+// everywhere; tests/models/test_mlp.cpp checks the model against it.
 // Torch-free.
 #pragma once
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch twin of cvae's MLP CVAE, and the fixture generator for TwinFixture in tests/models/test_model_math.cpp.
+"""PyTorch twin of cvae's MLP CVAE, and the fixture generator for TwinFixture in tests/models/test_cvae_model.cpp.
 
 The twin mirrors src/models/cvae_model.cpp layer for layer (parameter names included):
   encoder: [flatten(x), onehot(c)] -> (Linear, ReLU) per hidden width -> mu_head, logvar_head

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """PyTorch twin of cvae's conv CVAE with a learned prior, and the fixture generator for
-TwinConvFixture in tests/models/test_model_variants.cpp.
+TwinConvFixture in tests/modalities/image/test_conv.cpp.
 
 The twin mirrors src/models/cvae_model.cpp (parameter names included):
   encoder: per channel c_i, Conv2d(k=4, s=2, p=1) + ReLU; [flatten, onehot(c)] -> (Linear, ReLU)
