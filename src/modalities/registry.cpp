@@ -2,6 +2,7 @@
 // src/modalities/ plus one line here (docs/architecture.md, "Adding a modality").
 #include <mutex>
 
+#include "core/once.h"
 #include "modalities/image/image.h"
 #include "modalities/modality.h"
 #include "modalities/text/text.h"
@@ -9,11 +10,6 @@
 
 namespace cvae::modalities {
 namespace {
-
-void register_each() {
-  image::register_image();  // first: it reads what no other modality claims
-  text::register_text();
-}
 
 // True while the built-in modalities register themselves (a lookup they make
 // then must not wait for the call_once it runs in).
@@ -23,17 +19,10 @@ thread_local bool g_registering = false;
 
 void register_builtins() {
   static std::once_flag once;
-  if (g_registering) return;
-  std::call_once(once, [] {
-    g_registering = true;
-    try {
-      models::ensure_builtin_registrations();  // the MLP backbone first
-      register_each();
-    } catch (...) {
-      g_registering = false;
-      throw;
-    }
-    g_registering = false;
+  core::call_once_reentrant(once, g_registering, [] {
+    models::ensure_builtin_registrations();  // the MLP backbone first
+    image::register_image();                 // first: it reads what no other modality claims
+    text::register_text();
   });
 }
 

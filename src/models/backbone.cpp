@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "core/once.h"
 #include "cvae/errors.h"
 #include "models/likelihood.h"
 #include "models/mlp.h"
@@ -31,17 +32,8 @@ thread_local bool g_registering_builtins = false;
 
 void ensure_builtin_registrations() {
   static std::once_flag once;
-  if (g_registering_builtins) return;
-  std::call_once(once, [] {
-    g_registering_builtins = true;
-    try {
-      register_backbone(mlp_backbone());
-    } catch (...) {
-      g_registering_builtins = false;
-      throw;
-    }
-    g_registering_builtins = false;
-  });
+  core::call_once_reentrant(once, g_registering_builtins,
+                            [] { register_backbone(mlp_backbone()); });
 }
 
 namespace {
