@@ -27,7 +27,7 @@ std::string printable(const std::string& s) {
 
 std::string serialize_container(const Container& c) {
   std::string out(kMagic, sizeof(kMagic));
-  put_le<uint32_t>(out, kContainerVersion);
+  put_le<uint32_t>(out, c.version);
   const std::string header = c.header.dump();
   put_le<uint64_t>(out, header.size());
   out += header;
@@ -74,6 +74,7 @@ Container parse_container(const std::string& b, const std::string& path) {
                     path, version, kContainerVersion));
   }
   Container c;
+  c.version = version;
   const uint64_t header_len = r.get<uint64_t>("header length");
   const std::string header = r.bytes(header_len, "header");
   const uint32_t count = r.get<uint32_t>("blob count");

@@ -20,9 +20,12 @@
 
 namespace cvae::core {
 
-inline constexpr uint32_t kContainerVersion = 1;
+// 2: a model's weights may be raw float32 alone (core/model_header.h); version
+// 1 files always hold a torch archive of them.
+inline constexpr uint32_t kContainerVersion = 2;
 
 struct Container {
+  uint32_t version = kContainerVersion;  // as read; what serialising writes
   nlohmann::json header;
   std::map<std::string, std::string> blobs;
 };

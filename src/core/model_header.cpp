@@ -34,8 +34,10 @@ ModelHeader read_model_header(const Container& c, const std::string& path) {
     throw CheckpointError(
         fmt::format("model file '{}' holds an invalid model config: {}", path, e.what()));
   }
-  if (!c.blobs.count("weights"))
-    throw CheckpointError(fmt::format("model file '{}' has no weights", path));
+  if (!c.blobs.count(kWeightsBlob) && !c.blobs.count(kRawWeightsBlob))
+    throw CheckpointError(
+        fmt::format("model file '{}' has no weights (expected a '{}' or '{}' blob)", path,
+                    kWeightsBlob, kRawWeightsBlob));
   return h;
 }
 

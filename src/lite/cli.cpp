@@ -21,10 +21,10 @@
 #include "cvae/errors.h"
 #include "io/labels.h"
 #include "lite/generate_options.h"
+#include "lite/generate_output.h"
 #include "lite/mlp_sampler.h"
 #include "lite/raw_tensors.h"
 #include "modalities/image/lite/image_output.h"
-#include "lite/generate_output.h"
 
 namespace cvae::lite {
 
@@ -198,7 +198,7 @@ std::optional<int> try_generate(int argc, const char* const* argv) {
     if (!sampler_supports(cfg) ||
         (req.sampler == "auto" && c.blobs.count("sampler/latent_mixture")))
       return std::nullopt;
-    auto it = c.blobs.find("inference/weights_f32");
+    auto it = c.blobs.find(core::kRawWeightsBlob);
     if (it == c.blobs.end()) return std::nullopt;
     raw = decode_raw_tensors(it->second, req.model);
     rows = io::parse_label_rows(cfg.conditions, req.labels);

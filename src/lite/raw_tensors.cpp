@@ -9,14 +9,10 @@
 
 namespace cvae::lite {
 
-namespace {
-
-constexpr char kMagic[] = "CVAERAW1";
-
-}  // namespace
+namespace {}  // namespace
 
 std::string encode_raw_tensors(const std::vector<RawTensor>& tensors) {
-  std::string out(kMagic, 8);
+  std::string out(kRawMagic, 8);
   core::put_le<uint32_t>(out, static_cast<uint32_t>(tensors.size()));
   for (const auto& t : tensors) {
     core::put_le<uint32_t>(out, static_cast<uint32_t>(t.name.size()));
@@ -33,7 +29,7 @@ std::vector<RawTensor> decode_raw_tensors(const std::string& bytes, const std::s
     throw CheckpointError(fmt::format("{}: raw tensors are truncated at the {} (byte {} of {})",
                                       what, field, pos, size));
   });
-  if (r.bytes(8, "magic") != std::string(kMagic, 8))
+  if (r.bytes(8, "magic") != std::string(kRawMagic, 8))
     throw CheckpointError(
         fmt::format("{}: raw tensors have a bad magic (expected CVAERAW1)", what));
   const uint32_t count = r.get<uint32_t>("tensor count");

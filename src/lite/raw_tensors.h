@@ -16,6 +16,8 @@
 
 namespace cvae::lite {
 
+inline constexpr char kRawMagic[] = "CVAERAW1";
+
 struct RawTensor {
   std::string name;
   std::vector<int64_t> shape;

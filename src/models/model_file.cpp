@@ -1,5 +1,8 @@
 #include "models/model_file.h"
 
+#include <functional>
+#include <map>
+#include <memory>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -73,30 +76,66 @@ void load_archive(torch::serialize::InputArchive& archive, const std::string& by
   }
 }
 
-// The float tensors of a module_to_bytes archive, by name, as raw tensors.
-std::string raw_weights_bytes(const std::string& bytes, const std::string& what) {
+bool is_raw(const std::string& bytes) { return bytes.rfind(lite::kRawMagic, 0) == 0; }
+
+struct RawWeights {
+  std::string bytes;
+  bool complete = true;  // every tensor of the archive is float32, so the bytes hold them all
+};
+
+// The float tensors of module weights (a module_to_bytes archive, or raw
+// already), by name, as raw tensors.
+RawWeights raw_weights(const std::string& bytes, const std::string& what) {
+  if (is_raw(bytes)) return {bytes, true};
   torch::serialize::InputArchive archive;
   load_archive(archive, bytes, what);
+  RawWeights out;
   std::vector<lite::RawTensor> raw;
   for (const auto& key : archive.keys()) {
     torch::Tensor t;
-    if (!archive.try_read(key, t) || t.scalar_type() != torch::kFloat32) continue;
+    if (!archive.try_read(key, t) || t.scalar_type() != torch::kFloat32) {
+      out.complete = false;
+      continue;
+    }
     t = t.contiguous();
     raw.push_back({key, t.sizes().vec(),
                    std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel())});
   }
-  return lite::encode_raw_tensors(raw);
+  out.bytes = lite::encode_raw_tensors(raw);
+  return out;
+}
+
+// Finds each weight of a module by name in archive or raw bytes.
+std::function<bool(const std::string&, torch::Tensor&)> weight_reader(const std::string& bytes,
+                                                                      const std::string& what) {
+  if (is_raw(bytes)) {
+    auto raw = std::make_shared<std::map<std::string, lite::RawTensor>>();
+    for (auto& t : lite::decode_raw_tensors(bytes, what)) {
+      std::string name = t.name;
+      raw->emplace(std::move(name), std::move(t));
+    }
+    return [raw](const std::string& name, torch::Tensor& out) {
+      auto it = raw->find(name);
+      if (it == raw->end()) return false;
+      out = torch::from_blob(it->second.values.data(), it->second.shape, torch::kFloat32);
+      return true;
+    };
+  }
+  auto archive = std::make_shared<torch::serialize::InputArchive>();
+  load_archive(*archive, bytes, what);
+  return [archive](const std::string& name, torch::Tensor& out) {
+    return archive->try_read(name, out);
+  };
 }
 
 }  // namespace
 
 void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std::string& what) {
-  torch::serialize::InputArchive archive;
-  load_archive(archive, bytes, what);
+  const auto read = weight_reader(bytes, what);
   torch::NoGradGuard no_grad;
   auto load = [&](const std::string& name, torch::Tensor& dst) {
     torch::Tensor src;
-    if (!archive.try_read(name, src)) {
+    if (!read(name, src)) {
       throw CheckpointError(fmt::format("{}: weight '{}' is missing", what, name));
     }
     if (src.sizes() != dst.sizes()) {
@@ -130,11 +169,16 @@ void save_model_file(const std::string& path, const ModelFile& f) {
   core::Container c;
   c.header = {{"program", core::kProgram}, {"kind", "model"},  {"cvae_version", CVAE_VERSION},
               {"model", f.model},          {"train", f.train}, {"state", state_to_json(f.state)}};
-  c.blobs["weights"] = f.weights;
-  // The inference weights again as raw float32 for the torch-free sampler
-  // (lite/mlp_sampler.h), when it can decode this model.
-  if (lite::sampler_supports(f.model))
-    c.blobs["inference/weights_f32"] = raw_weights_bytes(f.weights, "weights to save");
+  // Models the torch-free sampler (lite/mlp_sampler.h) can decode keep their
+  // weights as raw float32, which libtorch reads as well; the rest as a torch
+  // archive. Raw weights that could not hold every tensor go with the archive.
+  if (lite::sampler_supports(f.model)) {
+    RawWeights raw = raw_weights(f.weights, "weights to save");
+    c.blobs[core::kRawWeightsBlob] = std::move(raw.bytes);
+    if (!raw.complete) c.blobs[core::kWeightsBlob] = f.weights;
+  } else {
+    c.blobs[core::kWeightsBlob] = f.weights;
+  }
   if (!f.latent_mixture.empty()) c.blobs["sampler/latent_mixture"] = f.latent_mixture;
   if (!f.train_sequences.empty()) c.blobs["data/train_sequences"] = f.train_sequences;
   if (f.resume) {
@@ -150,6 +194,7 @@ ModelFile load_model_file(const std::string& path) {
   core::ModelHeader h = core::read_model_header(c, path);
   ModelFile f;
   f.header = c.header;
+  f.format_version = c.version;
   f.model = std::move(h.model);
   f.train = std::move(h.train);
   try {
@@ -164,7 +209,12 @@ ModelFile load_model_file(const std::string& path) {
     throw CheckpointError(
         fmt::format("model file '{}' holds an invalid model config: {}", path, e.what()));
   }
-  f.weights = std::move(c.blobs["weights"]);
+  // Version 1 files hold both blobs, the archive first; version 2 files one.
+  if (auto w = c.blobs.find(core::kWeightsBlob); w != c.blobs.end())
+    f.weights = std::move(w->second);
+  else
+    f.weights =
+        std::move(c.blobs.at(core::kRawWeightsBlob));  // read_model_header checked one exists
   if (auto m = c.blobs.find("sampler/latent_mixture"); m != c.blobs.end())
     f.latent_mixture = std::move(m->second);
   if (auto m = c.blobs.find("data/train_sequences"); m != c.blobs.end())

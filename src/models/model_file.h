@@ -41,19 +41,24 @@ struct ModelFile {
   ModelConfig model;
   TrainConfig train;
   TrainingState state;
-  std::string weights;  // serialized parameters used for inference (best by validation)
+  // The parameters used for inference (best by validation): a torch archive,
+  // or raw float32 tensors (lite/raw_tensors.h) as stored for the models the
+  // torch-free sampler decodes; module_from_bytes reads both.
+  std::string weights;
   std::optional<ResumeState> resume;
   std::string latent_mixture;  // models/latent_density.h bytes; empty when none was fitted
   // Text models: sorted 64-bit hashes of the training file's token sequences
   // (data::sequence_hashes_bytes), to count generated texts copied from it.
   std::string train_sequences;
-  nlohmann::json header;  // the raw header as read
+  nlohmann::json header;        // the raw header as read
+  uint32_t format_version = 0;  // the container's, as read (core/container.h)
 };
 
 // Named parameters and buffers of a module <-> bytes (a torch archive).
 std::string module_to_bytes(torch::nn::Module& m);
-// Loads bytes into m; every parameter must be present with the same shape,
-// else CheckpointError naming it (what names the file in messages).
+// Loads bytes (a torch archive, or raw tensors) into m; every parameter and
+// buffer must be present with the same shape, else CheckpointError naming it
+// (what names the file in messages).
 void module_from_bytes(torch::nn::Module& m, const std::string& bytes, const std::string& what);
 
 std::string generator_to_bytes(const at::Generator& gen);

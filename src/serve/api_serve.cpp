@@ -101,7 +101,7 @@ std::string describe_model(const std::string& path, bool as_json) {
   for (const auto& p : model->parameters()) params += p.numel();
   nlohmann::json j = {{"file", path},
                       {"bytes", bytes},
-                      {"format_version", core::kContainerVersion},
+                      {"format_version", f.format_version},
                       {"written_by", f.header.value("cvae_version", std::string("?"))},
                       {"parameters", params},
                       {"model", f.model},
@@ -115,7 +115,7 @@ std::string describe_model(const std::string& path, bool as_json) {
   if (as_json) return j.dump(2) + "\n";
   std::string out;
   out += fmt::format("file            {} ({} bytes, format version {}, written by cvae {})\n", path,
-                     bytes, core::kContainerVersion, j["written_by"].get<std::string>());
+                     bytes, f.format_version, j["written_by"].get<std::string>());
   out += fmt::format(
       "modality        {}{}\n", m.modality(),
       inferred ? " (inferred: the file was written before modalities were stored)" : "");

@@ -130,11 +130,13 @@ TEST_F(CliLite, ReadsTheCommandLineAsTheFullProgramDoes) {
   EXPECT_EQ(c.err, d.err);
 }
 
-TEST_F(CliLite, ModelFilesCarryRawWeightsOnlyWhereTheSamplerApplies) {
+TEST_F(CliLite, ModelFilesCarryTheirWeightsOnceRawWhereTheSamplerApplies) {
   const auto mlp = cvae::core::read_container(file("mlp.cvae"));
   const auto conv = cvae::core::read_container(file("conv.cvae"));
   EXPECT_EQ(mlp.blobs.count("inference/weights_f32"), 1u);
+  EXPECT_EQ(mlp.blobs.count("weights"), 0u);  // cvae-torch reads the raw weights too
   EXPECT_EQ(conv.blobs.count("inference/weights_f32"), 0u);
+  EXPECT_EQ(conv.blobs.count("weights"), 1u);
 }
 
 }  // namespace

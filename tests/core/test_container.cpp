@@ -4,6 +4,8 @@
 
 #include <zlib.h>
 
+#include <fmt/format.h>
+
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -34,9 +36,11 @@ std::string le(uint64_t v, int n) {
 }
 
 // A container built by hand from the layout in container.h.
+// `version` is written by hand: 2 is the current layout's number (docs/file-format.md).
 std::string hand_made(const std::string& header,
-                      const std::vector<std::pair<std::string, std::string>>& blobs) {
-  std::string b = "CVAEMODL" + le(1, 4) + le(header.size(), 8) + header + le(blobs.size(), 4);
+                      const std::vector<std::pair<std::string, std::string>>& blobs,
+                      uint32_t version = 2) {
+  std::string b = "CVAEMODL" + le(version, 4) + le(header.size(), 8) + header + le(blobs.size(), 4);
   for (const auto& [name, content] : blobs)
     b += le(name.size(), 4) + name + le(content.size(), 8) + content;
   const uLong crc = crc32(crc32(0L, Z_NULL, 0), reinterpret_cast<const Bytef*>(b.data()),
@@ -94,6 +98,25 @@ TEST(Container, ForeignFilesAndNewerVersionsAreNamed) {
   EXPECT_NE(error_of(good + "x").find("trailing"), std::string::npos) << error_of(good + "x");
 }
 
+TEST(Container, OlderVersionsStillReadAndSayWhichTheyAre) {
+  EXPECT_EQ(parse_container(serialize_container(sample_container()), "m").version,
+            kContainerVersion);
+  for (uint32_t v = 1; v <= kContainerVersion; ++v) {
+    Container c = sample_container();
+    c.version = v;
+    const Container back = parse_container(serialize_container(c), "m");
+    EXPECT_EQ(back.version, v);
+    EXPECT_EQ(back.blobs, c.blobs);
+  }
+  Container next = sample_container();
+  next.version = kContainerVersion + 1;
+  EXPECT_NE(
+      error_of(serialize_container(next))
+          .find(fmt::format("format version {} (expected 1..{}; it was written by a newer cvae)",
+                            kContainerVersion + 1, kContainerVersion)),
+      std::string::npos);
+}
+
 TEST(Container, FileRoundTripAndFileErrorsNameThePath) {
   testing::TempDir dir("cvae-container");
   const std::string path = dir.file("m.cvae");
@@ -123,6 +146,11 @@ TEST(Container, BytesFollowTheDocumentedLayout) {
   const std::string want = hand_made(
       header, {{"resume/optimizer", std::string(1000, 'x')}, {"weights", {"\x00\x01\x02\xff", 4}}});
   EXPECT_EQ(bytes, want);
+  // A version 1 file differs only in its version field, and is written back as it was read.
+  const std::string v1 = hand_made(
+      header, {{"resume/optimizer", std::string(1000, 'x')}, {"weights", {"\x00\x01\x02\xff", 4}}},
+      1);
+  EXPECT_EQ(serialize_container(parse_container(v1, "v1.cvae")), v1);
 }
 
 TEST(Container, EmptyHeaderAndNoBlobs) {

@@ -110,8 +110,17 @@ TEST(ModelHeader, AnInvalidModelConfigIsNamed) {
 TEST(ModelHeader, NoWeightsIsNamed) {
   Container c = model_file();
   c.blobs.clear();
-  c.blobs["inference/weights_f32"] = "raw";  // not the weights the header check asks for
-  EXPECT_CONTAINS(rejection(c), "model file 'dir/m.cvae' has no weights");
+  c.blobs["resume/weights"] = "w";  // not the weights generation uses
+  EXPECT_CONTAINS(rejection(c),
+                  "model file 'dir/m.cvae' has no weights (expected a 'weights' or "
+                  "'inference/weights_f32' blob)");
+}
+
+TEST(ModelHeader, RawWeightsAloneAreWeights) {  // a version 2 MLP image model
+  Container c = model_file();
+  c.blobs.clear();
+  c.blobs["inference/weights_f32"] = "raw";
+  EXPECT_EQ(read_model_header(c, "m.cvae").model.modality, "image");
 }
 
 }  // namespace
