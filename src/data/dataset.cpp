@@ -24,6 +24,7 @@ Dataset Dataset::subset(const torch::Tensor& index) const {
   d.source = source;
   d.modality = modality;
   d.vocabulary = vocabulary;
+  if (ids.defined()) d.ids = ids.index_select(0, index);
   return d;
 }
 

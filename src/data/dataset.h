@@ -24,6 +24,8 @@ struct Dataset {
   // Token data (text): x holds token ids (N, T) int64 (<pad> = 0 after each
   // text's <eos>), and this is the vocabulary (id -> token); empty otherwise.
   std::vector<std::string> vocabulary;
+  // Optional (N,) int64: whom each example is about (item sets: the userId), or undefined.
+  torch::Tensor ids;
 
   int64_t size() const { return x.defined() ? x.size(0) : 0; }
   std::vector<int64_t> example_shape() const;        // S

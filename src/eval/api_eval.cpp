@@ -174,7 +174,7 @@ EvalResult evaluate(const EvalRequest& req) {
   r.modality = m.modality();
   const double total_nll =
       likelihood_pass(*model, d, info.model.conditions, req.batch_size, iw_k, gen, r);
-  m.add_metrics(r, d, total_nll);
+  m.add_metrics({r, d, total_nll, *model, info, req});
   torch::NoGradGuard no_grad;
   if (model->has_classifier()) {
     auto pred = models::predict_with(*model, d.x);
@@ -217,6 +217,7 @@ std::string eval_to_json(const EvalResult& r, const EvalRequest& req) {
     j["tokens"] = r.tokens;
     j["perplexity"] = r.perplexity;
   }
+  for (const auto& [name, value] : r.figures) j[name] = num(value);
   if (std::isfinite(r.classifier_accuracy)) {
     j["classifier_accuracy"] = r.classifier_accuracy;
     j["classification_error"] = 1.0 - r.classifier_accuracy;

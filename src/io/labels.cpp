@@ -61,8 +61,13 @@ LabelRows parse_label_rows(const std::vector<ConditionSpec>& conditions,
       continue;
     }
     if (k == 1) {
+      // "3" or "label=3": the one condition may be named, as with several.
+      const std::string named = conditions[0].name + "=";
+      const auto& labels = conditions[0].labels;
       for (const auto& name : split_on(item, ',')) {
-        rows.push_back({find_label(conditions[0], name)});
+        const bool prefixed = name.rfind(named, 0) == 0 &&
+                              std::find(labels.begin(), labels.end(), name) == labels.end();
+        rows.push_back({find_label(conditions[0], prefixed ? name.substr(named.size()) : name)});
       }
       continue;
     }

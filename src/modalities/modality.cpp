@@ -49,6 +49,14 @@ const Modality& modality(const std::string& name) {
                                 fmt::join(modality_names(), ", ")));
 }
 
+RecommendResult Modality::recommend(const RecommendRequest& req, models::CVAEImpl&,
+                                    const models::ModelFile&) const {
+  throw ConfigError(fmt::format(
+      "model '{}' is a {} model: recommend is for item-set models (trained on ratings.csv and "
+      "movies.csv)",
+      req.model, modality()));
+}
+
 const Modality& modality_of(const ModelConfig& cfg) {
   return modality(models::model_kind_of(cfg).modality());
 }
@@ -56,8 +64,11 @@ const Modality& modality_of(const ModelConfig& cfg) {
 const Modality& modality_for_data(const DataConfig& cfg) {
   if (cfg.modality != "auto") return modality(cfg.modality);
   const auto& all = registry();
-  for (const auto& m : all) {
-    if (m->claims(cfg)) return *m;
+  // The latest registered first: a later modality claims something more
+  // specific (item sets: a directory with ratings.csv and movies.csv) than an
+  // earlier one (images: any directory).
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    if ((*it)->claims(cfg)) return **it;
   }
   // Nothing claims it: the first registered modality (images) reads it, and its
   // error says what it expected.

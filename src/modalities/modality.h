@@ -75,6 +75,16 @@ struct FidelityContext {
   at::Generator& gen;
 };
 
+// What eval hands a modality's own metrics.
+struct MetricsContext {
+  EvalResult& result;
+  const data::Dataset& data;  // the split as the model reads it
+  double total_nll;           // -log p over it (nats; the IWAE bound, or -ELBO without one)
+  models::CVAEImpl& model;
+  const models::ModelFile& info;
+  const EvalRequest& request;
+};
+
 class Modality : public models::ModelKind {
  public:
   // ---- data ------------------------------------------------------------------
@@ -91,9 +101,17 @@ class Modality : public models::ModelKind {
   // What a new model takes from its training data besides the modality, the
   // shape and the conditions (text: the vocabulary).
   virtual void configure(ModelConfig& /*cfg*/, const data::Dataset& /*train*/) const {}
-  // Bytes stored in the model file about the training data, for the fidelity
-  // measure (text: hashes of the training texts, to count copies); "" = none.
-  virtual std::string training_fingerprint(const data::Dataset& /*train*/) const { return {}; }
+  // Bytes stored in the model file about the training data (read from `data`),
+  // for evaluation (text: hashes of the training texts, to count copies; item
+  // sets: the split and its training users); "" = none.
+  virtual std::string training_fingerprint(const data::Dataset& /*train*/,
+                                           const DataConfig& /*data*/) const {
+    return {};
+  }
+  // A new model on this data: the modality's own defaults for the options the
+  // user did not give (TrainRequest::given, long names such as "hidden").
+  virtual void train_defaults(ModelConfig& /*model*/, TrainConfig& /*train*/,
+                              const std::vector<std::string>& /*given*/) const {}
 
   // ---- defaults ----------------------------------------------------------------
   struct Defaults {
@@ -114,10 +132,9 @@ class Modality : public models::ModelKind {
                                         const models::ModelFile& info) const = 0;
 
   // ---- evaluation ----------------------------------------------------------------
-  // Metrics of its own from the split (as the model reads it) and the total
-  // -log p over it (nats; the IWAE bound, or -ELBO without one).
-  virtual void add_metrics(EvalResult& /*r*/, const data::Dataset& /*d*/,
-                           double /*total_nll*/) const {}
+  // Metrics of its own (text: perplexity; item sets: ranking metrics) into
+  // ctx.result, after the likelihood pass.
+  virtual void add_metrics(const MetricsContext& /*ctx*/) const {}
   // ConfigError when the judge cannot judge this model's examples (checked
   // before the likelihood evaluation).
   virtual void check_judge(const ModelConfig& /*model*/, const models::ClassifierConfig& /*judge*/,
@@ -132,6 +149,11 @@ class Modality : public models::ModelKind {
   // by default the sampler, then judge and diversity figures per label, then the
   // transfer accuracy.
   virtual std::string fidelity_report(const FidelityResult& f, const EvalRequest& req) const;
+
+  // ---- sub-commands of its own ----------------------------------------------------
+  // recommend: by default a ConfigError (only item-set models recommend).
+  virtual RecommendResult recommend(const RecommendRequest& req, models::CVAEImpl& model,
+                                    const models::ModelFile& info) const;
 
   // ---- info ------------------------------------------------------------------------
   // The model config's JSON as `cvae info --json` shows it (e.g. a long

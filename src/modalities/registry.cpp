@@ -4,6 +4,7 @@
 
 #include "core/once.h"
 #include "modalities/image/image.h"
+#include "modalities/items/items.h"
 #include "modalities/modality.h"
 #include "modalities/text/text.h"
 #include "models/backbone.h"
@@ -23,6 +24,7 @@ void register_builtins() {
     models::ensure_builtin_registrations();  // the MLP backbone first
     image::register_image();                 // first: it reads what no other modality claims
     text::register_text();
+    items::register_items();  // claims before the others: the latest registered is asked first
   });
 }
 

@@ -34,6 +34,8 @@ class EncoderBase : public torch::nn::Module {
   // x (B, S...), c (B, C) -> mu (B, Z), logvar (B, Z)
   virtual std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x,
                                                           const torch::Tensor& c) = 0;
+  // As DecoderBase::set_generator (e.g. input dropout).
+  virtual void set_generator(at::Generator* /*gen*/) {}
 };
 
 // Decoder backbone: (z, c) -> likelihood parameters.

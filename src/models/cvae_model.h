@@ -66,7 +66,10 @@ class CVAEImpl : public torch::nn::Module {
   DecoderBase& decoder() { return *decoder_; }
   // The generator of any randomness the decoder draws in training (not owned;
   // DecoderBase::set_generator).
-  void set_generator(at::Generator* gen) { decoder_->set_generator(gen); }
+  void set_generator(at::Generator* gen) {
+    encoder_->set_generator(gen);
+    decoder_->set_generator(gen);
+  }
 
   const ModelConfig& config() const { return cfg_; }
   const Likelihood& likelihood() const { return *likelihood_; }

@@ -163,14 +163,43 @@ void CategoricalLikelihood::check_support(const torch::Tensor& x, const std::str
   }
 }
 
+torch::Tensor MultinomialLikelihood::nll(const torch::Tensor& logits,
+                                         const torch::Tensor& x) const {
+  auto ruled_out = torch::isinf(logits) & (logits < 0);
+  auto log_p = torch::log_softmax(logits, 1).masked_fill(ruled_out, 0);  // (B, D)
+  auto counts = x.to(log_p.scalar_type()).masked_fill(ruled_out, 0);
+  return -(counts * log_p).sum(1);  // (B,)
+}
+
+torch::Tensor MultinomialLikelihood::mean(const torch::Tensor& logits) const {
+  return torch::softmax(logits, 1);
+}
+
+torch::Tensor MultinomialLikelihood::sample(const torch::Tensor& logits, at::Generator& gen) const {
+  auto pick = torch::multinomial(torch::softmax(logits, 1), 1, /*replacement=*/true, gen);
+  return torch::zeros_like(logits).scatter_(1, pick, 1.0);
+}
+
+void MultinomialLikelihood::check_support(const torch::Tensor& x, const std::string& source) const {
+  if (x.numel() == 0) return;
+  auto xd = x.to(torch::kFloat64);
+  if (!torch::isfinite(xd).all().item<bool>() || xd.min().item<double>() < 0) {
+    throw DataError(fmt::format(
+        "'{}' has negative or non-finite values (expected counts >= 0 for the multinomial "
+        "likelihood)",
+        source));
+  }
+}
+
 std::unique_ptr<Likelihood> make_likelihood(const std::string& name, int64_t vocab_size) {
   if (name == "bernoulli") return std::make_unique<BernoulliLikelihood>();
   if (name == "cbernoulli") return std::make_unique<ContinuousBernoulliLikelihood>();
   if (name == "gaussian") return std::make_unique<GaussianLikelihood>();
   if (name == "categorical") return std::make_unique<CategoricalLikelihood>(vocab_size);
+  if (name == "multinomial") return std::make_unique<MultinomialLikelihood>();
   throw ConfigError(
       fmt::format("unknown likelihood (got '{}' vs expected one of: bernoulli, cbernoulli, "
-                  "gaussian, categorical)",
+                  "gaussian, categorical, multinomial)",
                   name));
 }
 

@@ -97,6 +97,24 @@ class CategoricalLikelihood final : public Likelihood {
   int64_t vocab_size_;
 };
 
+// Multinomial over D items (Liang et al. 2018, Mult-VAE): params (B, D) are
+// logits, x (B, D) counts (item sets: 1 for each item of the example).
+//   -log p(x | l) = -sum over i with l_i > -inf of x_i * log_softmax(l)_i
+// (without the multinomial coefficient, a constant of the data). A logit of
+// -inf rules item i out: the decoder's condition allows only some items (a
+// genre), and the example's items outside them are not part of its
+// likelihood, as padding is not part of a text's. mean() gives the item
+// probabilities; sample() draws one item per row (one-hot).
+class MultinomialLikelihood final : public Likelihood {
+ public:
+  std::string name() const override { return "multinomial"; }
+  int64_t params_per_feature() const override { return 1; }
+  torch::Tensor nll(const torch::Tensor& logits, const torch::Tensor& x) const override;
+  torch::Tensor mean(const torch::Tensor& logits) const override;
+  torch::Tensor sample(const torch::Tensor& logits, at::Generator& gen) const override;
+  void check_support(const torch::Tensor& x, const std::string& source) const override;
+};
+
 // vocab_size: V for "categorical" (ignored otherwise).
 std::unique_ptr<Likelihood> make_likelihood(const std::string& name, int64_t vocab_size = 0);
 

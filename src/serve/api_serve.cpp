@@ -64,6 +64,19 @@ GenerateResult generate(const GenerateRequest& req) {
   return res;
 }
 
+RecommendResult recommend(const RecommendRequest& req) {
+  modalities::register_builtins();
+  if (req.model.empty()) throw ConfigError("no model given (expected --model FILE)");
+  if (req.history.empty()) throw ConfigError("no history given (expected --history CSV)");
+  if (req.top < 1 || req.top > 100000) {
+    throw ConfigError(fmt::format("--top out of range (got {} vs expected 1..100000)", req.top));
+  }
+  data::set_threads(req.threads);
+  models::ModelFile info;
+  auto model = models::load_model(req.model, &info);
+  return modalities::modality_of(info.model).recommend(req, *model, info);
+}
+
 TransferResult transfer(const TransferRequest& req) {
   modalities::register_builtins();
   data::set_threads(req.threads);

@@ -284,6 +284,10 @@ class TrainingRun {
       mcfg_.modality = all.modality;
       mcfg_.input_shape = all.example_shape();
       mcfg_.conditions = all.conditions;
+      if (req_.given) {
+        modality.train_defaults(mcfg_, tcfg_, *req_.given);
+        tcfg_.validate();
+      }
       modality.configure(mcfg_, all);
     }
     mcfg_ = models::resolve_model_config(mcfg_);  // modality, arch and likelihood stored resolved
@@ -293,7 +297,8 @@ class TrainingRun {
     data_source_ = all.source;
     // What the modality keeps of the training data for evaluation (text: which
     // token sequences the file holds, to count generated texts copied from it).
-    train_hashes_ = resuming_ ? prev_.train_sequences : modality.training_fingerprint(all);
+    train_hashes_ =
+        resuming_ ? prev_.train_sequences : modality.training_fingerprint(all, req_.data);
     std::tie(train_set_, val_set_) = data::split_validation(all, tcfg_.val_fraction, tcfg_.seed);
     all = data::Dataset();  // the split holds its own copies: free the whole set
     prepare_output(out_);

@@ -32,6 +32,16 @@ TEST(ParseLabelRows, OneConditionNamesListsAndAll) {
             (LabelRows{{1}, {0}, {1}, {2}, {3}, {0}, {2}}));
 }
 
+TEST(ParseLabelRows, TheOneConditionMayBeNamed) {
+  EXPECT_EQ(parse_label_rows(kDigits, {"label=2"}), (LabelRows{{2}}));
+  EXPECT_EQ(parse_label_rows(kDigits, {"label=1,3"}), (LabelRows{{1}, {3}}));
+  EXPECT_CONTAINS(rejection(kDigits, {"label=9"}), "unknown label '9' for condition 'label'");
+  EXPECT_CONTAINS(rejection(kDigits, {"genre=1"}), "unknown label 'genre=1'");
+  // A label that itself reads "label=x" is that label.
+  const std::vector<ConditionSpec> odd = {{"label", "categorical", {"x", "label=x"}}};
+  EXPECT_EQ(parse_label_rows(odd, {"label=x"}), (LabelRows{{1}}));
+}
+
 TEST(ParseLabelRows, LabelsAreNamesNotIndices) {
   const std::vector<ConditionSpec> named = {{"label", "categorical", {"cat", "dog", "0"}}};
   EXPECT_EQ(parse_label_rows(named, {"dog,0"}), (LabelRows{{1}, {2}}));

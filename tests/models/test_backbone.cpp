@@ -24,11 +24,11 @@ bool has(const std::vector<std::string>& v, const std::string& s) {
 
 TEST(BackboneRegistry, HasTheBuiltInBackbonesAndListsThemForAnUnknownOne) {
   const auto names = models::backbone_names();
-  for (const char* arch : {"mlp", "conv", "rnn"}) EXPECT_TRUE(has(names, arch)) << arch;
+  for (const char* arch : {"mlp", "conv", "rnn", "multvae"}) EXPECT_TRUE(has(names, arch)) << arch;
   EXPECT_EQ(models::backbone("conv").name(), "conv");
   const std::string msg = error_of<ConfigError>([] { models::backbone("transformer"); });
   EXPECT_NE(msg.find("got 'transformer'"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("auto, conv, mlp, rnn"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("auto, conv, mlp, multvae, rnn"), std::string::npos) << msg;
 }
 
 TEST(BackboneRegistry, RefusesASecondBackboneOfTheSameName) {

@@ -1,11 +1,13 @@
 // models/likelihood.cpp: each likelihood against its definition: Bernoulli,
 // continuous Bernoulli and Gaussian (against numerical integration and closed
-// forms), categorical (cross-entropy over the non-pad positions).
+// forms), categorical (cross-entropy over the non-pad positions), multinomial
+// (against log_softmax, and with items ruled out).
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <cmath>
 #include <functional>
+#include <limits>
 
 #include "cvae/errors.h"
 #include "data/dataset.h"
@@ -131,6 +133,47 @@ TEST(CategoricalLikelihood, ChecksTokenIds) {
   msg = cvae::testing::error_of([&] { lik.check_support(torch::zeros({1, 3}), "toy.tsv"); });
   EXPECT_CONTAINS(msg, "token ids");
   EXPECT_THROW(cvae::models::CategoricalLikelihood(1), cvae::ConfigError);
+}
+
+TEST(MultinomialLikelihood, NllIsCountsTimesLogSoftmaxAndSkipsRuledOutItems) {
+  models::MultinomialLikelihood lik;
+  auto logits = torch::tensor({{0.5, -1.0, 2.0, 0.0}, {1.0, 1.0, -3.0, 0.25}}, torch::kFloat64);
+  auto x = torch::tensor({{1.0, 0.0, 1.0, 1.0}, {0.0, 2.0, 1.0, 0.0}}, torch::kFloat64);
+  auto want = -(x * torch::log_softmax(logits, 1)).sum(1);
+  auto got = lik.nll(logits, x);
+  for (int64_t i = 0; i < 2; ++i) EXPECT_NEAR(got[i].item<double>(), want[i].item<double>(), 1e-12);
+  // Row 0 by hand: -(0.5 + 2 + 0) + 3 log(e^0.5 + e^-1 + e^2 + e^0).
+  const double lse = std::log(std::exp(0.5) + std::exp(-1.0) + std::exp(2.0) + 1.0);
+  EXPECT_NEAR(got[0].item<double>(), 3 * lse - 2.5, 1e-12);
+  // A logit of -inf rules its item out: the multinomial is over the others,
+  // and the example's count there is not part of its likelihood.
+  const double inf = std::numeric_limits<double>::infinity();
+  auto masked = torch::tensor({{0.5, -inf, 2.0, 0.0}}, torch::kFloat64).requires_grad_(true);
+  auto xm = torch::tensor({{1.0, 1.0, 1.0, 0.0}}, torch::kFloat64);
+  auto nll = lik.nll(masked, xm);
+  const double lse3 = std::log(std::exp(0.5) + std::exp(2.0) + 1.0);
+  EXPECT_NEAR(nll.item<double>(), 2 * lse3 - 2.5, 1e-12);
+  nll.sum().backward();
+  auto g = masked.grad();
+  EXPECT_TRUE(torch::isfinite(g).all().item<bool>()) << g;
+  EXPECT_EQ(g[0][1].item<double>(), 0.0);
+  // d nll / d l_i = n softmax_i - x_i over the allowed items (n = 2 counted).
+  auto sm = torch::softmax(torch::tensor({0.5, 2.0, 0.0}, torch::kFloat64), 0);
+  EXPECT_NEAR(g[0][0].item<double>(), 2 * sm[0].item<double>() - 1, 1e-12);
+  EXPECT_NEAR(g[0][3].item<double>(), 2 * sm[2].item<double>(), 1e-12);
+  // mean: probabilities, 0 where ruled out; sample: one item per row.
+  auto m = lik.mean(masked.detach());
+  EXPECT_NEAR(m.sum().item<double>(), 1.0, 1e-12);
+  EXPECT_EQ(m[0][1].item<double>(), 0.0);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(3);
+  auto s = lik.sample(masked.detach().expand({50, 4}).contiguous(), gen);
+  EXPECT_TRUE((s.sum(1) == 1).all().item<bool>());
+  EXPECT_EQ(s.select(1, 1).sum().item<double>(), 0.0);
+  // Support: counts >= 0.
+  lik.check_support(xm, "ok");
+  EXPECT_NE(testing::error_of([&] { lik.check_support(-xm, "neg.csv"); }).find("'neg.csv'"),
+            std::string::npos);
+  EXPECT_EQ(models::make_likelihood("multinomial")->name(), "multinomial");
 }
 
 }  // namespace

@@ -50,6 +50,9 @@ void add_eval(CLI::App& app) {
   sub->add_option("--transfer-examples", r.transfer_examples,
                   "With --judge: examples transferred to every other label (0 = skip)")
       ->capture_default_str();
+  sub->add_flag("--baselines", r.baselines,
+                "Item sets: also rank the same users by popularity and EASE (its lambda chosen "
+                "on the validation users)");
   sub->callback([s] {
     auto& req = s->req;
     req.data = s->data.resolve();
@@ -72,6 +75,7 @@ void add_eval(CLI::App& app) {
       fmt::print("  q(y|x) accuracy       {:10.4f} (classification error {:.4f})\n",
                  e.classifier_accuracy, 1.0 - e.classifier_accuracy);
     }
+    for (const auto& [name, value] : e.figures) fmt::print("  {:<28}{:10.4f}\n", name, value);
     fmt::print("{}", fidelity_report(e, req));
     fmt::print("  time                  {:.1f} s\n", e.seconds);
     if (!s->json.empty()) {

@@ -20,11 +20,13 @@ void add_interpolate(CLI::App& app);
 void add_info(CLI::App& app);
 void add_classifier(CLI::App& app);
 void add_fit_sampler(CLI::App& app);
+void add_recommend(CLI::App& app);
 
 // --data and the image-folder options, shared by train, eval and transfer.
 struct DataOptions {
   DataConfig cfg;
   std::string image_size;  // "HxW"
+  bool no_genre_rows = false;
   void add(CLI::App& sub, bool required);
   DataConfig resolve() const;  // parses image_size, validates
 };

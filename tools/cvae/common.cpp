@@ -43,10 +43,13 @@ void DataOptions::add(CLI::App& sub, bool required) {
       "Data: a directory of IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz], "
       "optional labels.txt) or of image folders (LABEL/*.png, optionally under train/ and "
       "test/); or a text file: .tsv (label<TAB>text per line) or .csv (header naming the "
-      "columns). The test split of a text file named *train* is the *test* file beside it");
+      "columns). The test split of a text file named *train* is the *test* file beside it; or a "
+      "folder with ratings.csv and movies.csv (item sets, MovieLens's layout)");
   if (required) opt->required();
-  sub.add_option("--modality", cfg.modality,
-                 "auto (text for .tsv/.csv/.txt files, else images), or one of the modalities")
+  sub.add_option(
+         "--modality", cfg.modality,
+         "auto (items for a folder with ratings.csv and movies.csv, text for .tsv/.csv/.txt "
+         "files, else images), or one of the modalities")
       ->capture_default_str()
       ->check(CLI::IsMember(with_auto(modality_names())));
   sub.add_option("--max-tokens", cfg.max_tokens,
@@ -66,10 +69,20 @@ void DataOptions::add(CLI::App& sub, bool required) {
                "Image folders: resize images of other sizes instead of rejecting them");
   sub.add_option("--channels", cfg.channels, "Image folders: 0 = auto, 1 = grayscale, 3 = colour")
       ->capture_default_str();
+  sub.add_option("--split-seed", cfg.split_seed,
+                 "Item sets: seed of the held-out (validation and test) users")
+      ->capture_default_str();
+  sub.add_option("--heldout-users", cfg.heldout_users,
+                 "Item sets: validation users, and as many test users")
+      ->capture_default_str();
+  sub.add_flag("--no-genre-rows", no_genre_rows,
+               "Item sets: train on each user's items under \"any\" only, not also under "
+               "each of their genres (the unconditional model)");
 }
 
 DataConfig DataOptions::resolve() const {
   DataConfig c = cfg;
+  c.genre_rows = !no_genre_rows;
   if (!image_size.empty()) {
     auto x = image_size.find('x');
     std::vector<int64_t> hw;

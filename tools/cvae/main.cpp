@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   cvae::cli::add_info(app);
   cvae::cli::add_classifier(app);
   cvae::cli::add_fit_sampler(app);
+  cvae::cli::add_recommend(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

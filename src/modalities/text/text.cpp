@@ -89,7 +89,8 @@ class TextModality final : public Modality {
   void configure(ModelConfig& cfg, const data::Dataset& train) const override {
     cfg.vocabulary = train.vocabulary;
   }
-  std::string training_fingerprint(const data::Dataset& train) const override {
+  std::string training_fingerprint(const data::Dataset& train,
+                                   const DataConfig& /*data*/) const override {
     return sequence_hashes_bytes(train.x);
   }
 
@@ -228,9 +229,10 @@ class TextModality final : public Modality {
   }
 
   // ---- evaluation ----
-  void add_metrics(EvalResult& r, const data::Dataset& d, double total_nll) const override {
-    r.tokens = (d.x != Vocabulary::kPad).sum().item<int64_t>();
-    r.perplexity = std::exp(total_nll / static_cast<double>(std::max<int64_t>(1, r.tokens)));
+  void add_metrics(const MetricsContext& ctx) const override {
+    EvalResult& r = ctx.result;
+    r.tokens = (ctx.data.x != Vocabulary::kPad).sum().item<int64_t>();
+    r.perplexity = std::exp(ctx.total_nll / static_cast<double>(std::max<int64_t>(1, r.tokens)));
   }
 
   bool judge_reads_own_data() const override { return true; }
