@@ -13,7 +13,8 @@ def load(d, kind, s):
     with open(f"{d}/{kind}-{s}.json") as f:
         j = json.load(f)
     with open(f"{d}/{kind}-{s}.time.json") as f:
-        j.update(json.load(f))
+        t = json.load(f)
+    j["train_seconds"] = t["train_ms"] / 1000 if "train_ms" in t else t["train_seconds"]
     return j
 
 
@@ -49,9 +50,9 @@ def main():
         cells = [cell([r[prefix + k] for r in runs]) if k in shown else "" for k in keys]
         print(f"| {name} | " + " | ".join(cells) + " |")
     lambdas = sorted({r["ease.lambda"] for r in cond})
-    print(f"\nEASE lambda chosen: {', '.join(str(int(x)) for x in lambdas)}; training seconds: "
-          f"conditional {cell([r['train_seconds'] for r in cond])}, "
-          f"unconditional {cell([r['train_seconds'] for r in unc])}")
+    median = lambda runs: statistics.median(r["train_seconds"] for r in runs)
+    print(f"\nEASE lambda chosen: {', '.join(str(int(x)) for x in lambdas)}; median training "
+          f"seconds: conditional {median(cond):.0f}, unconditional {median(unc):.0f}")
 
 
 if __name__ == "__main__":

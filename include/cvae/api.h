@@ -203,7 +203,8 @@ std::string fidelity_report(const EvalResult& r, const EvalRequest& req);
 // Item-set models: the items each user of a history file would like next.
 struct RecommendRequest {
   std::string model;
-  std::string history;  // CSV with a header naming userId and movieId (other columns ignored)
+  std::string history;  // CSV with a header naming userId and movieId, optionally rating
+                        // (then only ratings >= 3.5 are read as liked); others ignored
   int64_t top = 20;     // items per user
   std::string label;    // "" = any item; "genre=Comedy" (or "Comedy"): items of that genre
   std::string out;      // TSV file written atomically ("" = none)

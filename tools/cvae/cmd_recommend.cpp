@@ -12,8 +12,9 @@ void add_recommend(CLI::App& app) {
   sub->add_option("--model", r->model, "Model file (trained on ratings.csv and movies.csv)")
       ->required();
   sub->add_option("--history", r->history,
-                  "CSV with a header naming userId and movieId (a rating column is optional and "
-                  "ignored): any number of users; items the model never saw are ignored")
+                  "CSV with a header naming userId and movieId, optionally rating (then only "
+                  "ratings >= 3.5 count as liked): any number of users; items the model never "
+                  "saw are ignored; no history item is recommended")
       ->required();
   sub->add_option("--top", r->top, "Items per user")->capture_default_str();
   sub->add_option("--label", r->label,

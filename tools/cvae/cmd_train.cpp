@@ -32,7 +32,8 @@ void add_train(CLI::App& app) {
   sub->add_option("--batch-size", r.train.batch_size,
                   "Examples per step (item sets: 128 unless given)")
       ->capture_default_str();
-  sub->add_option("--lr", r.train.lr, "Adam learning rate")->capture_default_str();
+  sub->add_option("--lr", r.train.lr, "Adam learning rate (item sets: 0.003 unless given)")
+      ->capture_default_str();
   sub->add_option("--hidden", s->hidden,
                   "Hidden layer widths, comma-separated (conv: after the convolutions; rnn: the "
                   "GRU state, one width); the decoder mirrors them (item sets: 600 unless given)")

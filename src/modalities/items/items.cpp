@@ -13,6 +13,7 @@
 #include "modalities/items/items_data.h"
 #include "modalities/items/lite/catalogue.h"
 #include "modalities/items/lite/movielens.h"
+#include "modalities/items/lite/protocol.h"
 #include "modalities/items/lite/ranking.h"
 #include "modalities/items/lite/recommend_output.h"
 #include "modalities/items/multvae.h"
@@ -134,6 +135,7 @@ class ItemsModality final : public Modality {
     if (!given(options, "prior")) m.prior = "standard";
     if (!given(options, "epochs")) t.epochs = kEpochs;
     if (!given(options, "batch-size")) t.batch_size = 128;
+    if (!given(options, "lr")) t.lr = 3e-3;
     if (!given(options, "beta")) t.beta = 0.2;
     if (!given(options, "kl-warmup")) t.kl_warmup = static_cast<double>(t.epochs) / 2.0;
     if (!given(options, "gmm-components")) t.gmm_components = 0;
@@ -269,30 +271,30 @@ RecommendResult ItemsModality::recommend(const RecommendRequest& req, models::CV
   const int64_t label = label_index(cfg, req.label);
   const auto history = read_history(req.history);
   // Users in file order of first appearance; items as catalogue columns.
+  // The model reads a user's positives (rated >= kPositiveRating, or every
+  // row without a rating column, as it was trained); no item of the history
+  // is recommended.
   std::vector<int64_t> users;
-  std::vector<std::vector<int64_t>> columns;
+  std::vector<std::vector<int64_t>> liked, seen;
   std::map<int64_t, size_t> position;
   RecommendResult res;
   for (const auto& h : history) {
     auto [it, added] = position.emplace(h.user, users.size());
-    if (added) users.push_back(h.user), columns.emplace_back();
+    if (added) users.push_back(h.user), liked.emplace_back(), seen.emplace_back();
     ++res.history_items;
     const int64_t col = cat.column_of(h.item);
     if (col < 0) {
       ++res.unknown_items;
-    } else {
-      columns[it->second].push_back(col);
+      continue;
     }
-  }
-  for (auto& c : columns) {
-    std::sort(c.begin(), c.end());
-    c.erase(std::unique(c.begin(), c.end()), c.end());
+    seen[it->second].push_back(col);
+    if (std::isnan(h.rating) || h.rating >= kPositiveRating) liked[it->second].push_back(col);
   }
   res.users = static_cast<int64_t>(users.size());
   if (users.empty()) return res;
-  auto x = multi_hot(columns, cat.size());
+  auto x = multi_hot(liked, cat.size());
   auto scores = model_scorer(model)(x, torch::full({x.size(0)}, label, torch::kInt64));
-  add_top(res, scores, req.top, users, columns, cat);
+  add_top(res, scores, req.top, users, seen, cat);
   res.tsv = recommendations_tsv(res.rows);
   if (!req.out.empty()) {
     core::create_parent_dirs(req.out);

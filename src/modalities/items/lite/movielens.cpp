@@ -326,17 +326,25 @@ std::vector<History> read_history(const std::string& path) {
     return static_cast<size_t>(it - names.begin());
   };
   const size_t user_col = column("userId"), item_col = column("movieId");
+  const auto rating_it = std::find(names.begin(), names.end(), "rating");
+  const bool has_rating = rating_it != names.end();
+  const size_t rating_col = static_cast<size_t>(rating_it - names.begin());
   std::vector<History> out;
   out.reserve(rows.size() - 1);
   for (size_t r = 1; r < rows.size(); ++r) {
     const CsvRow& row = rows[r];
     check_field_count(path, row, names.size());
     out.push_back({parse_id(path, row.line, "userId", row.fields[user_col]),
-                   parse_id(path, row.line, "movieId", row.fields[item_col])});
+                   parse_id(path, row.line, "movieId", row.fields[item_col]),
+                   has_rating && !row.fields[rating_col].empty()
+                       ? parse_rating(path, row.line, row.fields[rating_col])
+                       : NAN});
   }
   const auto key = [](const History& h) { return std::pair(h.user, h.item); };
-  std::sort(out.begin(), out.end(),
-            [&](const History& a, const History& b) { return key(a) < key(b); });
+  // A duplicate keeps its highest rating (sorted first).
+  std::sort(out.begin(), out.end(), [&](const History& a, const History& b) {
+    return key(a) != key(b) ? key(a) < key(b) : a.rating > b.rating;
+  });
   out.erase(std::unique(out.begin(), out.end(),
                         [&](const History& a, const History& b) { return key(a) == key(b); }),
             out.end());

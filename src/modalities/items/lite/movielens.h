@@ -4,6 +4,7 @@
 // throws DataError naming the file and line of what is wrong and what was expected.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -25,7 +26,8 @@ struct Movie {
 
 struct History {
   int64_t user;
-  int64_t item;  // a movieId
+  int64_t item;         // a movieId
+  double rating = NAN;  // NaN when the file has no rating column, or the field is empty
 };
 
 // One CSV record: its fields (quotes removed, "" turned into ") and the line it starts on.
@@ -51,9 +53,9 @@ std::vector<Rating> read_ratings(const std::string& path);
 // quote; may be empty), genres joined by '|' or "(no genres listed)". Movies in file order.
 std::vector<Movie> read_movies(const std::string& path);
 
-// A viewing history: a header with columns userId and movieId in any order (other columns,
-// e.g. rating, are ignored), then one row per viewing. A pair given twice counts once.
-// Sorted by user, then movieId.
+// A viewing history: a header with columns userId and movieId in any order, and optionally
+// rating (checked as in ratings.csv; other columns are ignored), then one row per viewing. A
+// pair given twice counts once, with its highest rating. Sorted by user, then movieId.
 std::vector<History> read_history(const std::string& path);
 
 // Throws DataError when a rated movie has no row in movies.csv (naming up to 5 of the

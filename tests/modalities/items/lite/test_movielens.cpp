@@ -3,6 +3,7 @@
 // written here.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <fstream>
 #include <string>
@@ -243,16 +244,23 @@ TEST(ItemsMovielens, HistoryColumnsInAnyOrderDuplicatesCollapsed) {
                                  "rating,movieId,userId\r\n"
                                  "1,50,2\r\n"
                                  "5,10,2\r\n"
-                                 "0.5,50,2\r\n"  // twice: counts once; ratings are ignored
-                                 ",7,1\r\n");
+                                 "0.5,50,2\r\n"  // twice: counts once, its highest rating
+                                 ",7,1\r\n");    // no rating
   const auto h = read_history(path);
   ASSERT_EQ(h.size(), 3u);
   EXPECT_EQ(h[0].user, 1);
   EXPECT_EQ(h[0].item, 7);
+  EXPECT_TRUE(std::isnan(h[0].rating));
   EXPECT_EQ(h[1].user, 2);
   EXPECT_EQ(h[1].item, 10);
+  EXPECT_EQ(h[1].rating, 5.0);
   EXPECT_EQ(h[2].user, 2);
   EXPECT_EQ(h[2].item, 50);
+  EXPECT_EQ(h[2].rating, 1.0);
+  // Without a rating column every row has none.
+  const auto plain = read_history(write(dir, "p.csv", "userId,movieId\n3,4\n"));
+  ASSERT_EQ(plain.size(), 1u);
+  EXPECT_TRUE(std::isnan(plain[0].rating));
 }
 
 TEST(ItemsMovielens, HistoryErrorsNameTheLine) {
@@ -265,6 +273,7 @@ TEST(ItemsMovielens, HistoryErrorsNameTheLine) {
   EXPECT_CONTAINS(history_error("movieId,userId\n1,2\n1,u7\n"),
                   "history.csv' line 3: userId is not an integer (got 'u7'");
   EXPECT_CONTAINS(history_error("movieId,userId\n"), "holds no data");
+  EXPECT_CONTAINS(history_error("movieId,userId,rating\n1,2,9\n"), "history.csv' line 2");
   EXPECT_CONTAINS(history_error(""), "is empty");
 }
 
