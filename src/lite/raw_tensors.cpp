@@ -9,8 +9,6 @@
 
 namespace cvae::lite {
 
-namespace {}  // namespace
-
 std::string encode_raw_tensors(const std::vector<RawTensor>& tensors) {
   std::string out(kRawMagic, 8);
   core::put_le<uint32_t>(out, static_cast<uint32_t>(tensors.size()));

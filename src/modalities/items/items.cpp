@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <map>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -66,18 +64,15 @@ int64_t label_index(const ModelConfig& cfg, const std::string& label) {
 void add_top(RecommendResult& res, const torch::Tensor& scores, int64_t k,
              const std::vector<int64_t>& users, const std::vector<std::vector<int64_t>>& exclude,
              const Catalogue& cat) {
-  auto probs = torch::softmax(scores, 1);  // -inf (ruled out) -> 0
+  const auto probs = torch::softmax(scores, 1).contiguous();  // -inf (ruled out) -> 0
+  const auto p = probs.accessor<float, 2>();
   for (size_t u = 0; u < users.size(); ++u) {
-    auto row = scores[static_cast<int64_t>(u)].contiguous();
-    const float* p = row.data_ptr<float>();
-    std::vector<float> s(p, p + row.numel());
-    const auto ranked = top_k(s, k, exclude[u]);
+    const auto s = row_scores(scores, static_cast<int64_t>(u));
     int64_t rank = 0;
-    for (auto col : ranked) {
+    for (auto col : top_k(s, k, exclude[u])) {
       if (!std::isfinite(s[static_cast<size_t>(col)])) break;  // the label rules the rest out
       res.rows.push_back({users[u], ++rank, cat.ids[static_cast<size_t>(col)],
-                          probs[static_cast<int64_t>(u)][col].item<double>(),
-                          cat.titles[static_cast<size_t>(col)]});
+                          p[static_cast<int64_t>(u)][col], cat.titles[static_cast<size_t>(col)]});
     }
   }
 }
@@ -238,29 +233,27 @@ void ItemsModality::add_metrics(const MetricsContext& ctx) const {
     for (auto& kv : figures(f, prefix, which)) ctx.result.figures.push_back(kv);
   };
   auto vae = model_scorer(ctx.model);
-  auto allowed = allowed_items(d.catalogue, labels);
-  add(rank_held_out(users, d.catalogue, labels, vae, vae), "", Figures::kAllAndCounts);
+  add(rank_held_out(users, d.catalogue, labels, vae, Genre::kAsk), "", Figures::kAllAndCounts);
   // The model's own unconditional scores kept to the genre: what asking for it adds.
-  add(rank_held_out(users, d.catalogue, labels, vae, restricted(with_label(vae, 0), allowed)),
-      "any_in_genre.", Figures::kGenre);
+  add(rank_held_out(users, d.catalogue, labels, vae, Genre::kKeep), "any_in_genre.",
+      Figures::kGenre);
   if (!ctx.request.baselines) return;
+  auto pop = fixed_scorer(torch::tensor(popularity(d.split.train, d.catalogue.size())));
+  add(rank_held_out(users, d.catalogue, labels, pop, Genre::kKeep), "popularity.");
+  // EASE's lambda: the best of a grid on the validation users (NDCG@100).
   std::vector<std::vector<int64_t>> train_items;
   for (const auto& u : d.split.train) train_items.push_back(u.fold_in);
-  auto x = multi_hot(train_items, d.catalogue.size());
-  auto pop = fixed_scorer(torch::tensor(popularity(d.split.train, d.catalogue.size())));
-  add(rank_held_out(users, d.catalogue, labels, pop, restricted(pop, allowed)), "popularity.");
-  // EASE's lambda: the best of a grid on the validation users.
+  const auto gram = ease_gram(multi_hot(train_items, d.catalogue.size()));
   double best = -1, best_lambda = 0;
   torch::Tensor best_w;
   for (double lambda : {50.0, 100.0, 200.0, 500.0, 1000.0}) {
-    auto w = ease_weights(x, lambda);
+    auto w = ease_weights(gram, lambda);
     const double v =
-        rank_held_out(d.split.validation, d.catalogue, labels, matrix_scorer(w), matrix_scorer(w))
+        rank_held_out(d.split.validation, d.catalogue, labels, matrix_scorer(w), Genre::kSkip)
             .ndcg100;
     if (v > best) best = v, best_lambda = lambda, best_w = w;
   }
-  auto ease = matrix_scorer(best_w);
-  add(rank_held_out(users, d.catalogue, labels, ease, restricted(ease, allowed)), "ease.");
+  add(rank_held_out(users, d.catalogue, labels, matrix_scorer(best_w), Genre::kKeep), "ease.");
   ctx.result.figures.push_back({"ease.lambda", best_lambda});
 }
 
@@ -270,25 +263,23 @@ RecommendResult ItemsModality::recommend(const RecommendRequest& req, models::CV
   const Catalogue cat = parse_catalogue(cfg.vocabulary, req.model);
   const int64_t label = label_index(cfg, req.label);
   const auto history = read_history(req.history);
-  // Users in file order of first appearance; items as catalogue columns.
-  // The model reads a user's positives (rated >= kPositiveRating, or every
-  // row without a rating column, as it was trained); no item of the history
-  // is recommended.
+  // Users as read_history sorts them (by id); items as catalogue columns. The
+  // model reads a user's positives (rated >= kPositiveRating, or every row
+  // without a rating), as it was trained; no item of the history is recommended.
   std::vector<int64_t> users;
   std::vector<std::vector<int64_t>> liked, seen;
-  std::map<int64_t, size_t> position;
   RecommendResult res;
   for (const auto& h : history) {
-    auto [it, added] = position.emplace(h.user, users.size());
-    if (added) users.push_back(h.user), liked.emplace_back(), seen.emplace_back();
+    if (users.empty() || users.back() != h.user)
+      users.push_back(h.user), liked.emplace_back(), seen.emplace_back();
     ++res.history_items;
     const int64_t col = cat.column_of(h.item);
     if (col < 0) {
       ++res.unknown_items;
       continue;
     }
-    seen[it->second].push_back(col);
-    if (std::isnan(h.rating) || h.rating >= kPositiveRating) liked[it->second].push_back(col);
+    seen.back().push_back(col);
+    if (std::isnan(h.rating) || h.rating >= kPositiveRating) liked.back().push_back(col);
   }
   res.users = static_cast<int64_t>(users.size());
   if (users.empty()) return res;

@@ -6,15 +6,11 @@
 #include "modalities/items/lite/ranking.h"
 
 namespace cvae::modalities::items {
-namespace {
-
-std::vector<float> row_of(const torch::Tensor& scores, int64_t r) {
+std::vector<float> row_scores(const torch::Tensor& scores, int64_t r) {
   auto row = scores[r].contiguous();
   const float* p = row.data_ptr<float>();
   return {p, p + row.numel()};
 }
-
-}  // namespace
 
 Scorer model_scorer(models::CVAEImpl& model, int64_t batch) {
   return [&model, batch](const torch::Tensor& x, const torch::Tensor& labels) {
@@ -32,9 +28,13 @@ Scorer model_scorer(models::CVAEImpl& model, int64_t batch) {
   };
 }
 
-torch::Tensor ease_weights(const torch::Tensor& x, double lambda) {
+torch::Tensor ease_gram(const torch::Tensor& x) {
   auto xd = x.to(torch::kFloat64);
-  auto g = xd.t().matmul(xd);
+  return xd.t().matmul(xd);
+}
+
+torch::Tensor ease_weights(const torch::Tensor& gram, double lambda) {
+  auto g = gram.clone();
   g.diagonal().add_(lambda);
   auto p = torch::inverse(g);
   auto b = -p / p.diagonal().unsqueeze(0);  // B_ij = -P_ij / P_jj
@@ -52,23 +52,15 @@ Scorer fixed_scorer(torch::Tensor item_scores) {
   };
 }
 
-Scorer restricted(Scorer s, torch::Tensor allowed) {
-  return [s, allowed](const torch::Tensor& x, const torch::Tensor& labels) {
-    auto scores = s(x, labels);
-    auto keep = allowed.index_select(0, labels) > 0;
-    return scores.masked_fill(keep.logical_not(), -std::numeric_limits<float>::infinity());
-  };
-}
-
-Scorer with_label(Scorer s, int64_t label) {
-  return [s, label](const torch::Tensor& x, const torch::Tensor& labels) {
-    return s(x, torch::full_like(labels, label));
-  };
+torch::Tensor keep_to_labels(const torch::Tensor& scores, const torch::Tensor& allowed,
+                             const torch::Tensor& labels) {
+  auto keep = allowed.index_select(0, labels) > 0;
+  return scores.masked_fill(keep.logical_not(), -std::numeric_limits<float>::infinity());
 }
 
 RankingFigures rank_held_out(const std::vector<UserItems>& users, const Catalogue& cat,
                              const std::vector<std::string>& labels, const Scorer& scorer,
-                             const Scorer& genre_scorer) {
+                             Genre genre) {
   RankingFigures f;
   std::vector<const UserItems*> kept;
   for (const auto& u : users)
@@ -81,40 +73,43 @@ RankingFigures rank_held_out(const std::vector<UserItems>& users, const Catalogu
   auto scores = scorer(x, torch::zeros({x.size(0)}, torch::kInt64));
   RankingMetrics sums;
   for (size_t i = 0; i < kept.size(); ++i)
-    sums.add(top_k(row_of(scores, static_cast<int64_t>(i)), 100, kept[i]->fold_in),
+    sums.add(top_k(row_scores(scores, static_cast<int64_t>(i)), 100, kept[i]->fold_in),
              kept[i]->held_out);
   const RankingMetrics m = sums.mean();
   f.users = m.users;
   f.recall20 = m.recall20, f.recall50 = m.recall50, f.ndcg100 = m.ndcg100;
+  if (genre == Genre::kSkip) return f;
 
   // (user, genre) pairs with held-out items of the genre.
   auto allowed = allowed_items(cat, labels);
   auto allowed_a = allowed.accessor<float, 2>();
+  std::vector<std::vector<bool>> in_label(labels.size(), std::vector<bool>(items));
+  for (size_t g = 0; g < labels.size(); ++g)
+    for (int64_t col = 0; col < items; ++col)
+      in_label[g][static_cast<size_t>(col)] = allowed_a[static_cast<int64_t>(g)][col] > 0;
   std::vector<int64_t> pair_user, pair_label;
   std::vector<std::vector<int64_t>> pair_relevant;
   for (size_t i = 0; i < kept.size(); ++i) {
-    for (int64_t g = 1; g < static_cast<int64_t>(labels.size()); ++g) {
+    for (size_t g = 1; g < labels.size(); ++g) {
       std::vector<int64_t> rel;
       for (auto col : kept[i]->held_out)
-        if (allowed_a[g][col] > 0) rel.push_back(col);
+        if (in_label[g][static_cast<size_t>(col)]) rel.push_back(col);
       if (rel.empty()) continue;
       pair_user.push_back(static_cast<int64_t>(i));
-      pair_label.push_back(g);
+      pair_label.push_back(static_cast<int64_t>(g));
       pair_relevant.push_back(std::move(rel));
     }
   }
   if (pair_user.empty()) return f;
   auto pu = torch::tensor(pair_user, torch::kInt64);
   auto pl = torch::tensor(pair_label, torch::kInt64);
-  auto pair_scores = genre_scorer(x.index_select(0, pu), pl);
+  auto pair_scores = genre == Genre::kAsk ? scorer(x.index_select(0, pu), pl)
+                                          : keep_to_labels(scores.index_select(0, pu), allowed, pl);
   for (size_t p = 0; p < pair_user.size(); ++p) {
     const auto& fold = kept[static_cast<size_t>(pair_user[p])]->fold_in;
-    const auto ranked = top_k(row_of(pair_scores, static_cast<int64_t>(p)), 100, fold);
-    std::vector<bool> in_genre(static_cast<size_t>(items));
-    for (int64_t col = 0; col < items; ++col)
-      in_genre[static_cast<size_t>(col)] = allowed_a[pair_label[p]][col] > 0;
+    const auto ranked = top_k(row_scores(pair_scores, static_cast<int64_t>(p)), 100, fold);
     f.genre_ndcg100 += ndcg_at_k(ranked, pair_relevant[p], 100);
-    f.genre_precision20 += precision_at_k(ranked, in_genre, 20);
+    f.genre_precision20 += precision_at_k(ranked, in_label[static_cast<size_t>(pair_label[p])], 20);
   }
   f.pairs = static_cast<int64_t>(pair_user.size());
   f.genre_ndcg100 /= static_cast<double>(f.pairs);

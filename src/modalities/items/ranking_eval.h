@@ -22,20 +22,25 @@ namespace cvae::modalities::items {
 // condition: higher = recommend first; -inf = never.
 using Scorer = std::function<torch::Tensor(const torch::Tensor& x, const torch::Tensor& labels)>;
 
+// Row r of scores (R, I) float32, for top_k (lite/ranking.h).
+std::vector<float> row_scores(const torch::Tensor& scores, int64_t r);
+
 // The model's: the decoder's logits at the posterior mean, in batches, in eval mode.
 Scorer model_scorer(models::CVAEImpl& model, int64_t batch = 256);
 
-// EASE (Steck 2019): B = I - P diag(1 / diag(P)) with P = (X^T X + lambda I)^-1,
-// so diag(B) = 0; scores x B. X (N, I) the training users' items.
-torch::Tensor ease_weights(const torch::Tensor& x, double lambda);
-// A scorer that ignores the label and scores x by `base` (an (I, I) item
-// weight matrix: x W), or by fixed item scores (1, I) (popularity).
+// EASE (Steck 2019): B = I - P diag(1 / diag(P)) with P = (G + lambda I)^-1 and
+// G = X^T X the training users' item co-occurrences (X (N, I)), so diag(B) = 0;
+// scores x B. ease_gram(x) once, then ease_weights for each lambda.
+torch::Tensor ease_gram(const torch::Tensor& x);
+torch::Tensor ease_weights(const torch::Tensor& gram, double lambda);
+// A scorer that ignores the label and scores x by an (I, I) item weight matrix
+// (x W), or by fixed item scores (I,) (popularity).
 Scorer matrix_scorer(torch::Tensor w);
 Scorer fixed_scorer(torch::Tensor item_scores);
-// s's scores, -inf outside the label's items (allowed (L, I), allowed_items).
-Scorer restricted(Scorer s, torch::Tensor allowed);
-// s asked for label `label` whatever label is requested (the model's "any", 0).
-Scorer with_label(Scorer s, int64_t label);
+// scores (P, I) with -inf outside the items label l of labels (P,) allows
+// (allowed (L, I), allowed_items).
+torch::Tensor keep_to_labels(const torch::Tensor& scores, const torch::Tensor& allowed,
+                             const torch::Tensor& labels);
 
 struct RankingFigures {
   int64_t users = 0;
@@ -45,10 +50,15 @@ struct RankingFigures {
   double genre_ndcg100 = 0, genre_precision20 = 0;
 };
 
-// `genre_scorer` ranks for the pairs (the same scorer, or a restricted one).
+// How the (user, genre) pairs are ranked: the scorer asked for the genre, the
+// user's "any" scores kept to the genre's items (keep_to_labels), or not at all.
+enum class Genre { kAsk, kKeep, kSkip };
+
+// The users' held-out items ranked by their "any" scores (label 0), and the
+// pairs as `genre` says.
 RankingFigures rank_held_out(const std::vector<UserItems>& users, const Catalogue& cat,
                              const std::vector<std::string>& labels, const Scorer& scorer,
-                             const Scorer& genre_scorer);
+                             Genre genre);
 
 // Named figures "<prefix>recall_20", ... in the order eval reports them: all of them
 // and the counts of users and pairs, all, or only the genre task's.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
@@ -20,7 +21,7 @@ TEST(ItemsEase, MatchesTheConstrainedRidgeSolvedColumnByColumn) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(7);
   auto x = (torch::rand({12, 5}, gen, torch::kFloat64) > 0.5).to(torch::kFloat64);
   const double lambda = 0.7;
-  auto b = ease_weights(x, lambda).to(torch::kFloat64);
+  auto b = ease_weights(ease_gram(x), lambda).to(torch::kFloat64);
   for (int64_t j = 0; j < 5; ++j) {
     std::vector<int64_t> others;
     for (int64_t k = 0; k < 5; ++k)
@@ -52,7 +53,7 @@ TEST(ItemsRankHeldOut, HandComputedFiguresForFixedScores) {
   // User 1 folded in item 0, held out item 2: ranked [1, 2, 3]; the hit at rank 2.
   // User 2 folded in item 3, held out items 0 and 1: ranked [0, 1, 2]; hits at 1, 2.
   std::vector<UserItems> users = {{1, {0}, {2}}, {2, {3}, {0, 1}}};
-  const RankingFigures f = rank_held_out(users, cat, labels, pop, restricted(pop, allowed));
+  const RankingFigures f = rank_held_out(users, cat, labels, pop, Genre::kKeep);
   EXPECT_EQ(f.users, 2);
   EXPECT_DOUBLE_EQ(f.recall20, 1.0);  // every held-out item is in the top 20
   // NDCG: user 1 (1/log2(3)) / 1; user 2 (1 + 1/log2(3)) / (1 + 1/log2(3)) = 1.
@@ -64,16 +65,23 @@ TEST(ItemsRankHeldOut, HandComputedFiguresForFixedScores) {
   // Precision@20 over the min(20, 3) ranked: user 1's [2, 3, 1] holds 2 B items,
   // user 2's [0, 1, 2] 2 A items: 2/3 each.
   EXPECT_NEAR(f.genre_precision20, 2.0 / 3.0, 1e-12);
-  // Restricted scores are -inf outside the label's items.
-  auto s = restricted(pop, allowed)(torch::zeros({1, 4}), torch::tensor({2}, torch::kInt64));
+  // Kept scores are -inf outside the label's items.
+  auto s = keep_to_labels(torch::tensor({{4.0f, 3.0f, 2.0f, 1.0f}}), allowed,
+                          torch::tensor({2}, torch::kInt64));
   EXPECT_TRUE(std::isinf(s[0][0].item<float>()) && s[0][0].item<float>() < 0);
   EXPECT_EQ(s[0][2].item<float>(), 2.0f);
-  // with_label asks the scorer for its label whatever is requested.
-  Scorer echo = [](const torch::Tensor& x, const torch::Tensor& asked) {
+  // kKeep asks the scorer for "any" (label 0) only; kAsk for each pair's genre;
+  // kSkip ranks no pairs.
+  int64_t most = -1;
+  Scorer echo = [&most](const torch::Tensor& x, const torch::Tensor& asked) {
+    most = std::max(most, asked.max().item<int64_t>());
     return asked.to(torch::kFloat32).view({-1, 1}).expand({x.size(0), 4}).contiguous();
   };
-  auto w = with_label(echo, 0)(torch::zeros({2, 4}), torch::tensor({2, 1}, torch::kInt64));
-  EXPECT_EQ(w.abs().sum().item<float>(), 0.0f);
+  rank_held_out(users, cat, labels, echo, Genre::kKeep);
+  EXPECT_EQ(most, 0);
+  rank_held_out(users, cat, labels, echo, Genre::kAsk);
+  EXPECT_EQ(most, 2);
+  EXPECT_EQ(rank_held_out(users, cat, labels, pop, Genre::kSkip).pairs, 0);
 }
 
 }  // namespace
